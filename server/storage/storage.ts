@@ -1,0 +1,86 @@
+/**
+ * Storage behind the broker: subscriptions, retained messages and the QoS 1
+ * queues (protocol page, section 5). Every backend (SQLite now, MySQL for
+ * clusters) implements this interface and passes storage.contract.ts.
+ *
+ * Data travels as JSON text: the broker serialises a message's `dt` once and
+ * never parses it again on the way out.
+ */
+
+export interface SubscriptionRecord {
+  clientId: string;
+  channel: string;
+  persistent: boolean;
+}
+
+/** One subscriber's copy of a QoS 1 message, waiting for its pushAck. */
+export interface QueuedMessage {
+  /** Server-generated id the push carries and the pushAck echoes; unique per client. */
+  id: string;
+  clientId: string;
+  channel: string;
+  /** `dt` as JSON text. */
+  data: string;
+  /** Publisher's client id, `""` when the server published. */
+  sender: string;
+}
+
+export interface RetainedMessage {
+  channel: string;
+  data: string;
+  sender: string;
+}
+
+export interface StorageStats {
+  subscriptions: number;
+  retained: number;
+  queued: number;
+}
+
+export interface Storage {
+  /** Creates the schema when missing; must be called once before anything else. */
+  open(): Promise<void>;
+  /** Flushes what is pending and releases the backend. */
+  close(): Promise<void>;
+
+  /** Adds or updates (the persistent flag) one subscription. */
+  subscribe(record: SubscriptionRecord): Promise<void>;
+  /**
+   * Removes one subscription and the client's queued QoS 1 messages on that
+   * channel. Answers whether the subscription existed.
+   */
+  unsubscribe(clientId: string, channel: string): Promise<boolean>;
+  /**
+   * JMQT 5 "Sessions": at session end the non-persistent subscriptions go,
+   * with the messages queued for this client on those channels. Answers the
+   * channels removed.
+   */
+  removeTemporary(clientId: string): Promise<string[]>;
+  /** Every temporary subscription of every client: after a restart no session is left to own them. */
+  removeAllTemporary(): Promise<number>;
+  subscriptionsOf(clientId: string): Promise<SubscriptionRecord[]>;
+  /** Every subscription, for the broker's in-memory routing index at start. */
+  allSubscriptions(): Promise<SubscriptionRecord[]>;
+
+  /**
+   * Stores one copy per subscriber. Resolves only once the copies are
+   * durable: the broker sends pubAck after this and never before.
+   */
+  enqueue(messages: QueuedMessage[]): Promise<void>;
+  /** Deletes one copy (pushAck). Answers whether it was there. */
+  acknowledge(clientId: string, id: string): Promise<boolean>;
+  /** A client's queued copies, oldest first. */
+  queuedFor(clientId: string): Promise<QueuedMessage[]>;
+
+  /** Keeps the latest retained message of a channel, replacing the one before. */
+  retain(message: RetainedMessage): Promise<void>;
+  /** JMQT 5 decision: a retained pub with `dt: null` clears the channel. */
+  clearRetained(channel: string): Promise<void>;
+  /** Retained messages of the channels named that have one, in no particular order. */
+  retainedFor(channels: string[]): Promise<RetainedMessage[]>;
+  allRetained(): Promise<RetainedMessage[]>;
+
+  stats(): Promise<StorageStats>;
+  /** Queued QoS 1 copies per client, for the operator API. */
+  queuedCounts(): Promise<Map<string, number>>;
+}
