@@ -1,0 +1,163 @@
+/**
+ * Broker configuration: one defaults object (ARCHITECTURE rule 9), a config
+ * file in the original `KEY = value` format, and `JMQT_<KEY>` environment
+ * overrides, applied in that order. Unknown keys and bad values stop start-up
+ * with a message naming the key.
+ */
+import { readFileSync } from 'node:fs';
+import { DEFAULT_MAX_PACKET_BYTES, DEFAULT_TIMEOUT_SECONDS, DefaultPorts } from '../shared/keys';
+
+type Kind =
+  | { type: 'int'; min: number; max: number }
+  | { type: 'bool' }
+  | { type: 'string' }
+  | { type: 'enum'; values: readonly string[] };
+
+const port: Kind = { type: 'int', min: 0, max: 65535 };
+const positive: Kind = { type: 'int', min: 1, max: 2 ** 31 - 1 };
+const text: Kind = { type: 'string' };
+const flag: Kind = { type: 'bool' };
+
+/** Every key, its default and its kind. Ports of 0 pick a free port (tests). */
+const schema = {
+  /** Log file; empty: standard output. */
+  LOG_PATH: { default: '', kind: text },
+  /** Lowest level written: DBG, INF, WRN or ERR. */
+  LOG_MODE: { default: 'INF', kind: { type: 'enum', values: ['DBG', 'INF', 'WRN', 'ERR'] } },
+  /** Address every listener binds; empty: all interfaces. */
+  BIND_ADDRESS: { default: '', kind: text },
+  SOCKET_PORT: { default: DefaultPorts.socket as number, kind: port },
+  /** Plain WebSocket, the REST API and the dashboard share this port. */
+  WEBSOCKET_PORT: { default: DefaultPorts.webSocket as number, kind: port },
+  ENABLE_SSL: { default: false, kind: flag },
+  SSL_CERT_PATH: { default: '', kind: text },
+  SSL_KEY_PATH: { default: '', kind: text },
+  SSL_SOCKET_PORT: { default: DefaultPorts.sslSocket as number, kind: port },
+  SSL_WEBSOCKET_PORT: { default: DefaultPorts.sslWebSocket as number, kind: port },
+  /** Idle timeout handed out in connAck, seconds; also the limit for a silent new socket. */
+  TIMEOUT_SECONDS: { default: DEFAULT_TIMEOUT_SECONDS as number, kind: { type: 'int', min: 3, max: 86400 } },
+  /** Largest packet accepted, bytes; a larger frame closes the connection. */
+  MAX_PACKET_BYTES: { default: DEFAULT_MAX_PACKET_BYTES as number, kind: { type: 'int', min: 256, max: 64 * 1024 * 1024 } },
+  /** Outbound bytes a connection may have waiting before QoS 0 pushes to it are dropped. */
+  OUTBOUND_BUFFER_BYTES: { default: 8 * 1024 * 1024, kind: positive },
+  /** How long a QoS 1 (client, pub id) is remembered to acknowledge a resend without distributing it twice, seconds. */
+  QOS1_DEDUPE_SECONDS: { default: 60, kind: { type: 'int', min: 0, max: 86400 } },
+  /** SQLite database file (embedded storage); its folder is created. */
+  SQLITE_PATH: { default: 'data/jmqt.db', kind: text },
+  /** SQLite durability: `full` syncs every commit to disk, `normal` survives a process crash only. */
+  SQLITE_SYNC: { default: 'full', kind: { type: 'enum', values: ['full', 'normal'] } },
+  /** HMAC secret of the sample application's tokens; empty: generated once and kept beside the database. */
+  AUTH_SECRET: { default: '', kind: text },
+  /** Lifetime of a token issued by the sample application, seconds. */
+  TOKEN_TTL_SECONDS: { default: 86400, kind: positive },
+  /** Built dashboard served at `/`. */
+  DASHBOARD_PATH: { default: 'dist/client/browser', kind: text },
+  ENABLE_REDIS: { default: false, kind: flag },
+  REDIS_HOST: { default: '127.0.0.1', kind: text },
+  REDIS_PORT: { default: 6379, kind: port },
+  REDIS_DB_INDEX: { default: 0, kind: { type: 'int', min: 0, max: 15 } },
+  REDIS_PASSWORD: { default: '', kind: text },
+  ENABLE_MYSQL: { default: false, kind: flag },
+  MYSQL_HOST: { default: '127.0.0.1', kind: text },
+  MYSQL_PORT: { default: 3306, kind: port },
+  MYSQL_USER: { default: 'root', kind: text },
+  MYSQL_PSWD: { default: '', kind: text },
+  MYSQL_DB: { default: 'jmqt', kind: text },
+} as const satisfies Record<string, { default: string | number | boolean; kind: Kind }>;
+
+type Schema = typeof schema;
+type Widen<T> = T extends number ? number : T extends boolean ? boolean : string;
+export type Config = { -readonly [K in keyof Schema]: Widen<Schema[K]['default']> };
+export type ConfigKey = keyof Config;
+
+export const configKeys = Object.keys(schema) as ConfigKey[];
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function defaultConfig(): Config {
+  return Object.fromEntries(configKeys.map((key) => [key, schema[key].default])) as Config;
+}
+
+function isKey(key: string): key is ConfigKey {
+  return Object.prototype.hasOwnProperty.call(schema, key);
+}
+
+function parseValue(key: ConfigKey, raw: string, origin: string): string | number | boolean {
+  const kind: Kind = schema[key].kind;
+  const value = raw.trim();
+  switch (kind.type) {
+    case 'string':
+      return value;
+    case 'bool':
+      if (/^(1|true|yes|on)$/i.test(value)) return true;
+      if (/^(0|false|no|off)$/i.test(value)) return false;
+      throw new ConfigError(`${key} (${origin}): '${raw}' is not a flag; use 0 or 1`);
+    case 'enum':
+      if (kind.values.includes(value)) return value;
+      throw new ConfigError(`${key} (${origin}): '${raw}' is not one of ${kind.values.join(', ')}`);
+    case 'int': {
+      const number = Number(value);
+      if (value === '' || !Number.isInteger(number) || number < kind.min || number > kind.max) {
+        throw new ConfigError(`${key} (${origin}): '${raw}' is not a whole number from ${kind.min} to ${kind.max}`);
+      }
+      return number;
+    }
+  }
+}
+
+/** Parses the original `server.conf` format: `KEY = value` lines, `#` comments, blank lines. */
+export function parseConfigFile(content: string, origin: string): Partial<Config> {
+  const result: Record<string, unknown> = {};
+  content.split(/\r?\n/).forEach((line, index) => {
+    const trimmed = line.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) return;
+    const where = `${origin}:${index + 1}`;
+    const equals = trimmed.indexOf('=');
+    if (equals < 0) throw new ConfigError(`${where}: expected KEY = value, got '${trimmed}'`);
+    const key = trimmed.slice(0, equals).trim();
+    if (!isKey(key)) throw new ConfigError(`${key} (${where}): unknown configuration key`);
+    result[key] = parseValue(key, trimmed.slice(equals + 1), where);
+  });
+  return result as Partial<Config>;
+}
+
+/** Reads `JMQT_<KEY>` variables; an unknown `JMQT_` key is an error too, as it is surely a typo. */
+export function configFromEnv(env: Record<string, string | undefined>): Partial<Config> {
+  const result: Record<string, unknown> = {};
+  const ignored = new Set(['JMQT_CONFIG', 'JMQT_TEST_REQUIRE_SERVICES']);
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith('JMQT_') || raw === undefined || ignored.has(name)) continue;
+    const key = name.slice('JMQT_'.length);
+    if (!isKey(key)) throw new ConfigError(`${name}: unknown configuration key ${key}`);
+    result[key] = parseValue(key, raw, `environment ${name}`);
+  }
+  return result as Partial<Config>;
+}
+
+/** Checks the combination of keys, once every source is applied. */
+export function validateConfig(config: Config): Config {
+  if (config.ENABLE_SSL && (!config.SSL_CERT_PATH || !config.SSL_KEY_PATH)) {
+    throw new ConfigError('SSL_CERT_PATH and SSL_KEY_PATH: both are required when ENABLE_SSL = 1');
+  }
+  return config;
+}
+
+/** Defaults, then the file (`--config FILE` or `JMQT_CONFIG`), then `JMQT_<KEY>` variables. */
+export function loadConfig(argv: string[], env: Record<string, string | undefined>): Config {
+  const flagAt = argv.indexOf('--config');
+  const file = flagAt >= 0 ? argv[flagAt + 1] : env['JMQT_CONFIG'];
+  if (flagAt >= 0 && !file) throw new ConfigError('--config needs a file name');
+  let fromFile: Partial<Config> = {};
+  if (file) {
+    let content: string;
+    try {
+      content = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new ConfigError(`config file ${file}: ${(error as Error).message}`);
+    }
+    fromFile = parseConfigFile(content, file);
+  }
+  return validateConfig({ ...defaultConfig(), ...fromFile, ...configFromEnv(env) });
+}

@@ -1,0 +1,35 @@
+import type { ConnPacket } from '../../shared/packets';
+import { Status } from '../../shared/status';
+import type { Broker } from '../broker';
+import type { Session } from '../session';
+import { asStatus, callHook } from './hook-call';
+
+/** JMQT 5 "Sessions": validate → take over → `#clientId` → connAck → queued QoS 1 → retained. */
+export async function handleConn(broker: Broker, session: Session, packet: ConnPacket): Promise<void> {
+  if (session.state === 'session') {
+    session.send({ type: 'connAck', st: Status.NOT_ALLOWED });
+    return;
+  }
+  const status = asStatus(await callHook(broker, 'connection', () => broker.app.validateConnection(packet.cl, packet.at, session), Status.SERVER_ERROR));
+  if (session.state === 'closed') return;
+  if (status !== Status.OK) {
+    broker.log.info(`conn refused (${status}) for client '${packet.cl}' from ${session.remoteHost} over ${session.protocol}`);
+    session.send({ type: 'connAck', st: status });
+    return;
+  }
+  try {
+    await broker.openSession(session, packet.cl);
+  } catch (error) {
+    broker.log.error(`opening the session of ${session.describe()}: ${(error as Error).message}`);
+    session.send({ type: 'connAck', st: Status.SERVER_ERROR });
+    session.close('session could not start');
+    return;
+  }
+  if (!session.inSession) return;
+  session.send({ type: 'connAck', st: Status.OK, ts: broker.config.TIMEOUT_SECONDS });
+  try {
+    await broker.replay(session);
+  } catch (error) {
+    broker.log.error(`replaying stored messages to ${session.describe()}: ${(error as Error).message}`);
+  }
+}

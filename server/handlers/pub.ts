@@ -1,0 +1,48 @@
+import type { PubPacket } from '../../shared/packets';
+import { channelKind } from '../../shared/channel';
+import { Status } from '../../shared/status';
+import type { Broker } from '../broker';
+import type { Session } from '../session';
+import { handleControl } from './control';
+import { asStatus, callHook, whenReady } from './hook-call';
+
+/**
+ * JMQT 5 "Publish and push": authorise (hook) → publish (retain, store, route) → pubAck.
+ * Kept synchronous for QoS 0 with a synchronous validator: no Promise per message.
+ * A QoS 1 store is not awaited here, so the next packet is not held behind the
+ * disk; storage commits in order, so pubAcks still leave in order.
+ */
+export function handlePub(broker: Broker, session: Session, packet: PubPacket): void | Promise<void> {
+  if (channelKind(packet.cn) === 'control') return handleControl(broker, session, packet);
+  if (packet.rt === 1 && channelKind(packet.cn) === 'p2p') {
+    // JMQT 5: retained messages are not available on `#` channels.
+    return answer(session, packet, Status.INVALID_CHANNEL);
+  }
+  const verdict = callHook(broker, 'publish', () => broker.app.validatePublish(packet.cn, packet.dt, packet.q, session), Status.SERVER_ERROR);
+  return whenReady(verdict, (value) => {
+    const status = asStatus(value);
+    if (status !== Status.OK) return answer(session, packet, status);
+    let result: number | Promise<number>;
+    try {
+      result = broker.publish({ channel: packet.cn, data: packet.dt, qos: packet.q, retain: packet.rt === 1, sender: session.clientId, pubId: packet.id });
+    } catch (error) {
+      broker.log.error(`publishing to '${packet.cn}' for ${session.describe()}: ${(error as Error).message}`);
+      return answer(session, packet, Status.SERVER_ERROR);
+    }
+    if (typeof result === 'number') return answer(session, packet, result);
+    result.then(
+      (status) => answer(session, packet, status),
+      (error: Error) => {
+        broker.log.error(`storing a publish to '${packet.cn}' for ${session.describe()}: ${error.message}`);
+        answer(session, packet, Status.SERVER_ERROR);
+      },
+    );
+  });
+}
+
+/** JMQT 5: QoS 1 is always answered; QoS 0 only when refused or failed, and only when it carries an id. */
+function answer(session: Session, packet: PubPacket, status: number): void {
+  if (packet.id === undefined) return;
+  if (packet.q === 0 && status === Status.OK) return;
+  session.send({ type: 'pubAck', st: status, id: packet.id });
+}

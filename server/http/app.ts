@@ -1,0 +1,33 @@
+/** The Express app on the WebSocket ports: REST API under `/api`, the built dashboard at `/`. */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Broker } from '../broker';
+import { apiRouter } from './api';
+
+export function createHttpApp(broker: Broker): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use('/api', apiRouter(broker));
+  app.use('/api', (_request, response) => {
+    response.status(404).json({ error: 'no such API endpoint' });
+  });
+
+  const dashboard = resolve(broker.config.DASHBOARD_PATH);
+  if (existsSync(resolve(dashboard, 'index.html'))) {
+    app.use(express.static(dashboard));
+    // The dashboard routes in the browser: unknown paths get its page.
+    app.get(/.*/, (_request, response) => response.sendFile(resolve(dashboard, 'index.html')));
+  } else {
+    broker.log.warn(`no dashboard at ${dashboard}; build it with npm run build:client`);
+    app.get('/', (_request, response) => {
+      response.type('text/plain').send('JMQT broker is running. The dashboard is not built: run `npm run build:client`.\n');
+    });
+  }
+
+  app.use((error: Error, _request: Request, response: Response, _next: NextFunction) => {
+    broker.log.error(`HTTP API: ${error.stack ?? error.message}`);
+    response.status(500).json({ error: error.message });
+  });
+  return app;
+}

@@ -1,0 +1,42 @@
+/**
+ * Levelled logger (DBG/INF/WRN/ERR, from LOG_MODE). Lines go to LOG_PATH or
+ * standard output; every session event names client id, remote address and
+ * transport, so one grep follows a client.
+ */
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
+
+export const levels = ['DBG', 'INF', 'WRN', 'ERR'] as const;
+export type Level = (typeof levels)[number];
+
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+  enabled(level: Level): boolean;
+  close(): Promise<void>;
+}
+
+export function createLogger(mode: string, path: string): Logger {
+  const threshold = Math.max(0, levels.indexOf(mode as Level));
+  let stream: WriteStream | null = null;
+  if (path) {
+    mkdirSync(dirname(path), { recursive: true });
+    stream = createWriteStream(path, { flags: 'a' });
+  }
+  const write = (level: Level, message: string) => {
+    if (levels.indexOf(level) < threshold) return;
+    const line = `${new Date().toISOString()} ${level} ${message}\n`;
+    if (stream) stream.write(line);
+    else process.stdout.write(line);
+  };
+  return {
+    debug: (message) => write('DBG', message),
+    info: (message) => write('INF', message),
+    warn: (message) => write('WRN', message),
+    error: (message) => write('ERR', message),
+    enabled: (level) => levels.indexOf(level) >= threshold,
+    close: () => new Promise((resolve) => (stream ? stream.end(resolve) : resolve())),
+  };
+}

@@ -1,0 +1,42 @@
+/** `npm run server`: configuration → storage → broker → listeners, with the sample application. */
+import { dirname, join } from 'node:path';
+import { ConfigError, loadConfig, type Config } from './config';
+import { createLogger } from './log';
+import { sampleApplication } from './sample-app';
+import { startServer } from './server';
+import { loadOrCreateSecret, TokenSigner } from './tokens';
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`configuration error: ${error.message}\n`);
+    process.exit(2);
+  }
+  const log = createLogger(config.LOG_MODE, config.LOG_PATH);
+  const secret = loadOrCreateSecret(config.AUTH_SECRET, join(dirname(config.SQLITE_PATH), 'auth-secret'));
+  const server = await startServer({ config, logger: log, application: sampleApplication(new TokenSigner(secret, config.TOKEN_TTL_SECONDS), log) });
+  const { ports } = server;
+  log.info(`JMQT broker listening: socket ${ports.socket}, websocket ${ports.webSocket}` +
+    (ports.sslSocket ? `, ssl socket ${ports.sslSocket}, ssl websocket ${ports.sslWebSocket}` : '') +
+    `; storage SQLite ${config.SQLITE_PATH}; dashboard http://localhost:${ports.webSocket}/`);
+
+  const shutdown = (signal: string) => {
+    log.info(`${signal} received: shutting down`);
+    const force = setTimeout(() => {
+      log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, 10_000);
+    force.unref();
+    server.close().then(() => log.close()).then(() => process.exit(0), () => process.exit(1));
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`JMQT broker failed to start: ${error.stack ?? error.message}\n`);
+  process.exit(1);
+});

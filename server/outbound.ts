@@ -1,0 +1,45 @@
+/**
+ * The single write path (ARCHITECTURE rule 3). A packet is encoded once into
+ * an OutFrame; the same bytes go to every subscriber of a fan-out, whatever
+ * its transport: TCP writes them NUL-terminated, WebSocket without the NUL.
+ */
+import type { ServerPacket } from '../shared/packets';
+import { encode } from '../shared/codec';
+
+export class OutFrame {
+  private encoded: Buffer | null = null;
+
+  constructor(readonly text: string) {}
+
+  static of(packet: ServerPacket): OutFrame {
+    return new OutFrame(encode(packet));
+  }
+
+  /** UTF-8 bytes followed by the NUL terminator (protocol page, section 1). */
+  get bytes(): Buffer {
+    if (this.encoded === null) {
+      const length = Buffer.byteLength(this.text);
+      this.encoded = Buffer.allocUnsafe(length + 1);
+      this.encoded.write(this.text, 0, length, 'utf8');
+      this.encoded[length] = 0;
+    }
+    return this.encoded;
+  }
+
+  /** The same bytes without the NUL, for one WebSocket text message. */
+  get message(): Buffer {
+    return this.bytes.subarray(0, this.bytes.length - 1);
+  }
+}
+
+/** What a transport gives a session: bytes out, flow control, and an end. */
+export interface Wire {
+  write(frame: OutFrame): void;
+  /** Bytes accepted by write() and not yet handed to the kernel. */
+  readonly bufferedBytes: number;
+  /** Stops reading from the peer (inbound backpressure). */
+  pause(): void;
+  resume(): void;
+  /** Ends the connection after what is queued is written; `close` events follow. */
+  close(): void;
+}

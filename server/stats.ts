@@ -1,0 +1,24 @@
+/** Counters the operator API reports; plain numbers, cheap on the hot path. */
+export interface BrokerCounters {
+  packetsIn: number;
+  packetsOut: number;
+  /** Publishes accepted and routed. */
+  messagesIn: number;
+  /** Pushes written to subscribers. */
+  messagesOut: number;
+  /** Malformed packets without an ack type, and server-only packet types sent by clients. */
+  droppedPackets: number;
+  /** QoS 0 pushes not written because the subscriber's outbound buffer was full. */
+  droppedPushes: number;
+  /** Connections closed for a frame over MAX_PACKET_BYTES. */
+  oversizedFrames: number;
+  invalidUtf8: number;
+  duplicatePublishes: number;
+}
+
+export function newCounters(): BrokerCounters {
+  return {
+    packetsIn: 0, packetsOut: 0, messagesIn: 0, messagesOut: 0, droppedPackets: 0,
+    droppedPushes: 0, oversizedFrames: 0, invalidUtf8: 0, duplicatePublishes: 0,
+  };
+}

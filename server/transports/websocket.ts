@@ -1,0 +1,86 @@
+/**
+ * WebSocket and TLS WebSocket (protocol page, section 1): one packet per text
+ * message; a trailing NUL is tolerated and stripped. Upgrades are accepted on
+ * `/` (the reference browser client) and `/ws` (the dashboard behind `ng serve`).
+ */
+import { isUtf8 } from 'node:buffer';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { TransportName } from '../../shared/keys';
+import type { Broker } from '../broker';
+import type { OutFrame, Wire } from '../outbound';
+
+const UPGRADE_PATHS = new Set(['/', '/ws']);
+const CLOSE_GRACE_MS = 2000;
+const TEXT = { binary: false } as const;
+
+class WebSocketWire implements Wire {
+  constructor(private readonly socket: WebSocket) {}
+
+  write(frame: OutFrame): void {
+    if (this.socket.readyState === this.socket.OPEN) this.socket.send(frame.message, TEXT);
+  }
+
+  get bufferedBytes(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  close(): void {
+    if (this.socket.readyState === this.socket.CLOSED) return;
+    this.socket.close(1000);
+    setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS).unref();
+  }
+}
+
+export function attachWebSocket(broker: Broker, server: HttpServer, protocol: TransportName): WebSocketServer {
+  const sockets = new WebSocketServer({
+    noServer: true,
+    maxPayload: broker.config.MAX_PACKET_BYTES,
+    // Compression costs CPU per message and memory per connection; JMQT packets are small.
+    perMessageDeflate: false,
+    clientTracking: false,
+  });
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = (request.url ?? '/').split('?')[0];
+    if (!UPGRADE_PATHS.has(path)) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    sockets.handleUpgrade(request, socket, head, (ws) => acceptWebSocket(broker, ws, request, protocol));
+  });
+  return sockets;
+}
+
+function acceptWebSocket(broker: Broker, ws: WebSocket, request: IncomingMessage, protocol: TransportName): void {
+  const session = broker.accept(new WebSocketWire(ws), protocol, request.socket.remoteAddress ?? 'unknown');
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    // ws checks UTF-8 of text messages itself; a binary message is accepted when it is UTF-8 JSON.
+    if (isBinary && !isUtf8(data)) {
+      broker.counters.invalidUtf8++;
+      broker.counters.droppedPackets++;
+      return;
+    }
+    const end = data.length > 0 && data[data.length - 1] === 0 ? data.length - 1 : data.length;
+    session.receive(data.toString('utf8', 0, end));
+  });
+  ws.on('error', (error: Error & { code?: string }) => {
+    if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+      broker.counters.oversizedFrames++;
+      broker.log.warn(`closing ${session.describe()}: message over MAX_PACKET_BYTES (${broker.config.MAX_PACKET_BYTES} bytes)`);
+      session.close('frame too large');
+    } else {
+      if (error.code === 'WS_ERR_INVALID_UTF8') broker.counters.invalidUtf8++;
+      broker.log.debug(`websocket error for ${session.describe()}: ${error.message}`);
+    }
+  });
+  ws.on('close', () => session.closed());
+}
