@@ -24,6 +24,8 @@ export interface TestBroker extends RunningServer {
   tokens: TokenSigner;
   /** Closes the broker and deletes its files. */
   destroy(): Promise<void>;
+  /** QoS 1 copies stored for one client. */
+  queuedFor(clientId: string): Promise<number>;
 }
 
 /** A broker with the sample application on free ports, unless `application` replaces it. */
@@ -39,6 +41,7 @@ export async function startTestBroker(config: Partial<Config> = {}, application?
   return Object.assign(server, {
     dir: folder,
     tokens,
+    queuedFor: async (clientId: string) => (await server.broker.storage.queuedFor(clientId)).length,
     destroy: async () => {
       await server.close();
       if (!dir) rmSync(folder, { recursive: true, force: true });
@@ -124,6 +127,12 @@ export class RawClient {
       };
       this.waiters.push({ match, resolve: done });
     });
+  }
+
+  /** Like next(), but a matching packet received earlier counts too. */
+  seen(type: string, fields: Record<string, unknown> = {}, ms = 3000): Promise<Record<string, unknown>> {
+    const earlier = this.all(type).find((packet) => Object.entries(fields).every(([key, value]) => JSON.stringify(packet[key]) === JSON.stringify(value)));
+    return earlier ? Promise.resolve(earlier) : this.next(type, fields, ms);
   }
 
   /** Sends `packet` and awaits the answer of `type` matching `fields`. */

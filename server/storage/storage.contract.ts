@@ -1,0 +1,305 @@
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { QueuedMessage, RetainedMessage, Storage, SubscriptionRecord } from './storage';
+
+/**
+ * The one suite every Storage backend passes (ARCHITECTURE rule 7).
+ * `create` answers a fresh, empty, not yet opened backend; the suite opens it
+ * before each test and closes it after, then calls `destroy` (drop the file or
+ * database). Nothing here is specific to one backend.
+ */
+export function storageContract(
+  name: string,
+  create: () => Promise<Storage>,
+  destroy?: (s: Storage) => Promise<void>,
+): void {
+  describe(`Storage contract: ${name}`, () => {
+    let s: Storage;
+
+    beforeEach(async () => {
+      s = await create();
+      await s.open();
+    });
+
+    afterEach(async () => {
+      await s.close();
+      await destroy?.(s);
+    });
+
+    const copy = (clientId: string, id: string, channel = 'news', data = '{"n":1}', sender = 'pub'): QueuedMessage => ({
+      clientId,
+      id,
+      channel,
+      data,
+      sender,
+    });
+    const ids = async (clientId: string) => (await s.queuedFor(clientId)).map((m) => m.id);
+    const bySubKey = (a: SubscriptionRecord, b: SubscriptionRecord) =>
+      (a.clientId + '\n' + a.channel < b.clientId + '\n' + b.channel ? -1 : 1);
+    const byChannel = (a: RetainedMessage, b: RetainedMessage) => (a.channel < b.channel ? -1 : 1);
+    const sorted = (xs: string[]) => [...xs].sort();
+
+    it('starts empty', async () => {
+      assert.deepEqual(await s.stats(), { subscriptions: 0, retained: 0, queued: 0 });
+      assert.deepEqual(await s.allSubscriptions(), []);
+      assert.deepEqual(await s.subscriptionsOf('a'), []);
+      assert.deepEqual(await s.allRetained(), []);
+      assert.deepEqual(await s.queuedFor('a'), []);
+      assert.equal((await s.queuedCounts()).size, 0);
+    });
+
+    describe('subscriptions', () => {
+      it('subscribe adds, and subscriptionsOf lists only that client', async () => {
+        await s.subscribe({ clientId: 'a', channel: 'news', persistent: true });
+        await s.subscribe({ clientId: 'a', channel: 'chat', persistent: false });
+        await s.subscribe({ clientId: 'b', channel: 'news', persistent: false });
+        assert.deepEqual((await s.subscriptionsOf('a')).sort(bySubKey), [
+          { clientId: 'a', channel: 'chat', persistent: false },
+          { clientId: 'a', channel: 'news', persistent: true },
+        ]);
+        assert.deepEqual(await s.subscriptionsOf('b'), [{ clientId: 'b', channel: 'news', persistent: false }]);
+        assert.deepEqual(await s.subscriptionsOf('c'), []);
+      });
+
+      it('subscribe again upserts the persistent flag, both ways, without a duplicate', async () => {
+        await s.subscribe({ clientId: 'a', channel: 'news', persistent: false });
+        await s.subscribe({ clientId: 'a', channel: 'news', persistent: true });
+        assert.deepEqual(await s.subscriptionsOf('a'), [{ clientId: 'a', channel: 'news', persistent: true }]);
+        await s.subscribe({ clientId: 'a', channel: 'news', persistent: false });
+        await s.subscribe({ clientId: 'a', channel: 'news', persistent: false });
+        assert.deepEqual(await s.subscriptionsOf('a'), [{ clientId: 'a', channel: 'news', persistent: false }]);
+        assert.equal((await s.stats()).subscriptions, 1);
+      });
+
+      it('allSubscriptions lists every client', async () => {
+        const all: SubscriptionRecord[] = [
+          { clientId: 'a', channel: '#a', persistent: true },
+          { clientId: 'a', channel: 'news', persistent: false },
+          { clientId: 'b', channel: 'news', persistent: true },
+          { clientId: 'c', channel: 'x/y', persistent: false },
+        ];
+        for (const r of all) await s.subscribe(r);
+        assert.deepEqual((await s.allSubscriptions()).sort(bySubKey), all);
+      });
+
+      it('keys are exact: case and accents make distinct clients and channels', async () => {
+        await s.subscribe({ clientId: 'alice', channel: 'cafe', persistent: true });
+        await s.subscribe({ clientId: 'Alice', channel: 'café', persistent: false });
+        await s.subscribe({ clientId: 'alice', channel: 'Cafe', persistent: false });
+        assert.equal((await s.allSubscriptions()).length, 3);
+        assert.deepEqual(await s.subscriptionsOf('Alice'), [{ clientId: 'Alice', channel: 'café', persistent: false }]);
+        await s.enqueue([copy('alice', 'm1', 'cafe'), copy('Alice', 'M1', 'café')]);
+        assert.deepEqual(await ids('alice'), ['m1']);
+        assert.equal(await s.acknowledge('alice', 'M1'), false);
+        await s.retain({ channel: 'cafe', data: '1', sender: '' });
+        await s.retain({ channel: 'Café', data: '2', sender: '' });
+        assert.deepEqual(await s.retainedFor(['café', 'Cafe']), []);
+      });
+
+      it('unsubscribe answers whether the subscription existed', async () => {
+        await s.subscribe({ clientId: 'a', channel: 'news', persistent: true });
+        await s.subscribe({ clientId: 'b', channel: 'chat', persistent: true });
+        assert.equal(await s.unsubscribe('a', 'chat'), false);
+        assert.equal(await s.unsubscribe('a', 'news'), true);
+        assert.equal(await s.unsubscribe('a', 'news'), false);
+        assert.equal(await s.unsubscribe('nobody', 'news'), false);
+        assert.deepEqual(await s.subscriptionsOf('a'), []);
+        assert.deepEqual(await s.subscriptionsOf('b'), [{ clientId: 'b', channel: 'chat', persistent: true }]);
+      });
+
+      it("unsubscribe drops that client's queued copies on that channel only", async () => {
+        await s.subscribe({ clientId: 'a', channel: 'news', persistent: true });
+        await s.subscribe({ clientId: 'a', channel: 'chat', persistent: true });
+        await s.subscribe({ clientId: 'b', channel: 'news', persistent: true });
+        await s.enqueue([copy('a', '1', 'news'), copy('a', '2', 'chat'), copy('b', '1', 'news'), copy('a', '3', 'news')]);
+        assert.equal(await s.unsubscribe('a', 'news'), true);
+        assert.deepEqual(await ids('a'), ['2']);
+        assert.deepEqual(await ids('b'), ['1']);
+      });
+
+      it('removeTemporary removes temporary subscriptions and their queued copies, answers their channels', async () => {
+        await s.subscribe({ clientId: 'a', channel: '#a', persistent: true });
+        await s.subscribe({ clientId: 'a', channel: 'keep', persistent: true });
+        await s.subscribe({ clientId: 'a', channel: 't1', persistent: false });
+        await s.subscribe({ clientId: 'a', channel: 't2', persistent: false });
+        await s.subscribe({ clientId: 'b', channel: 't1', persistent: false });
+        await s.enqueue([copy('a', '1', 't1'), copy('a', '2', 'keep'), copy('a', '3', 't2'), copy('a', '4', '#a')]);
+        await s.enqueue([copy('b', '1', 't1')]);
+        assert.deepEqual(sorted(await s.removeTemporary('a')), ['t1', 't2']);
+        assert.deepEqual((await s.subscriptionsOf('a')).sort(bySubKey), [
+          { clientId: 'a', channel: '#a', persistent: true },
+          { clientId: 'a', channel: 'keep', persistent: true },
+        ]);
+        assert.deepEqual(await ids('a'), ['2', '4']);
+        assert.deepEqual(await s.subscriptionsOf('b'), [{ clientId: 'b', channel: 't1', persistent: false }]);
+        assert.deepEqual(await ids('b'), ['1']);
+        assert.deepEqual(await s.removeTemporary('a'), []);
+        assert.deepEqual(await s.removeTemporary('nobody'), []);
+      });
+
+      it('removeAllTemporary removes every temporary subscription and its queued copies', async () => {
+        assert.equal(await s.removeAllTemporary(), 0);
+        await s.subscribe({ clientId: 'a', channel: 'keep', persistent: true });
+        await s.subscribe({ clientId: 'a', channel: 'temp', persistent: false });
+        await s.subscribe({ clientId: 'b', channel: 'temp', persistent: false });
+        await s.subscribe({ clientId: 'c', channel: 'temp', persistent: true });
+        await s.enqueue([copy('a', '1', 'temp'), copy('a', '2', 'keep'), copy('b', '1', 'temp'), copy('c', '1', 'temp')]);
+        assert.equal(await s.removeAllTemporary(), 2);
+        assert.deepEqual((await s.allSubscriptions()).sort(bySubKey), [
+          { clientId: 'a', channel: 'keep', persistent: true },
+          { clientId: 'c', channel: 'temp', persistent: true },
+        ]);
+        assert.deepEqual(await ids('a'), ['2']);
+        assert.deepEqual(await ids('b'), []);
+        assert.deepEqual(await ids('c'), ['1']);
+        assert.equal(await s.removeAllTemporary(), 0);
+      });
+    });
+
+    describe('QoS 1 queue', () => {
+      it('queuedFor answers every field of that client only', async () => {
+        await s.enqueue([copy('a', 'x1', 'news', '{"t":"hi"}', 'p'), copy('b', 'y1', 'chat', '[1,2]', ''), copy('a', 'x2', 'chat', 'null', '')]);
+        assert.deepEqual(await s.queuedFor('a'), [copy('a', 'x1', 'news', '{"t":"hi"}', 'p'), copy('a', 'x2', 'chat', 'null', '')]);
+        assert.deepEqual(await s.queuedFor('b'), [copy('b', 'y1', 'chat', '[1,2]', '')]);
+        assert.deepEqual(await s.queuedFor('c'), []);
+      });
+
+      it('keeps insertion order across awaited batches, whatever the ids', async () => {
+        await s.enqueue([copy('a', 'z'), copy('a', 'b')]);
+        await s.enqueue([copy('a', '10')]);
+        await s.enqueue([copy('a', '9'), copy('a', 'a'), copy('a', 'Z')]);
+        assert.deepEqual(await ids('a'), ['z', 'b', '10', '9', 'a', 'Z']);
+      });
+
+      it('concurrent enqueues in one tick all resolve, in call order', async () => {
+        const calls: Promise<void>[] = [];
+        const expected: string[] = [];
+        for (let i = 0; i < 50; i++) {
+          const batch = [copy('a', `c${i}-0`), copy('a', `c${i}-1`), copy('b', `c${i}`)];
+          expected.push(`c${i}-0`, `c${i}-1`);
+          calls.push(s.enqueue(batch));
+        }
+        calls.push(s.enqueue([]));
+        await Promise.all(calls);
+        assert.deepEqual(await ids('a'), expected);
+        assert.equal((await s.queuedFor('b')).length, 50);
+        assert.equal((await s.stats()).queued, 150);
+      });
+
+      it('the same id is allowed for different clients; a repeated (client, id) keeps one copy', async () => {
+        await s.enqueue([copy('a', 'same', 'news', '1'), copy('b', 'same', 'news', '1')]);
+        await s.enqueue([copy('a', 'same', 'news', '1')]);
+        assert.deepEqual(await ids('a'), ['same']);
+        assert.deepEqual(await ids('b'), ['same']);
+        assert.equal((await s.stats()).queued, 2);
+      });
+
+      it("acknowledge deletes only that client's copy and answers whether it was there", async () => {
+        await s.enqueue([copy('a', '1'), copy('a', '2'), copy('a', '3'), copy('b', '2')]);
+        assert.equal(await s.acknowledge('a', '2'), true);
+        assert.equal(await s.acknowledge('a', '2'), false);
+        assert.equal(await s.acknowledge('a', 'unknown'), false);
+        assert.equal(await s.acknowledge('nobody', '1'), false);
+        assert.deepEqual(await ids('a'), ['1', '3']);
+        assert.deepEqual(await ids('b'), ['2']);
+        await s.enqueue([copy('a', '4')]);
+        assert.deepEqual(await ids('a'), ['1', '3', '4']);
+      });
+
+      it('acknowledge applies after an enqueue made before it, even in the same tick', async () => {
+        const [, found, missing] = await Promise.all([
+          s.enqueue([copy('a', '1'), copy('a', '2')]),
+          s.acknowledge('a', '1'),
+          s.acknowledge('a', '3'),
+          s.enqueue([copy('a', '3')]),
+        ]);
+        assert.equal(found, true);
+        assert.equal(missing, false);
+        assert.deepEqual(await ids('a'), ['2', '3']);
+      });
+
+      it('queuedCounts counts copies per client; clients with none are absent', async () => {
+        await s.enqueue([copy('a', '1'), copy('a', '2'), copy('b', '1'), copy('c', '1')]);
+        await s.acknowledge('c', '1');
+        assert.deepEqual(await s.queuedCounts(), new Map([['a', 2], ['b', 1]]));
+      });
+    });
+
+    describe('retained', () => {
+      it('retain keeps one message per channel, the latest, with its sender', async () => {
+        await s.retain({ channel: 'news', data: '{"v":1}', sender: 'p1' });
+        await s.retain({ channel: 'chat', data: '"x"', sender: '' });
+        await s.retain({ channel: 'news', data: '{"v":2}', sender: 'p2' });
+        assert.deepEqual((await s.allRetained()).sort(byChannel), [
+          { channel: 'chat', data: '"x"', sender: '' },
+          { channel: 'news', data: '{"v":2}', sender: 'p2' },
+        ]);
+      });
+
+      it('clearRetained deletes the channel only; clearing a channel without one is fine', async () => {
+        await s.retain({ channel: 'news', data: '1', sender: 'p' });
+        await s.retain({ channel: 'chat', data: '2', sender: 'p' });
+        await s.clearRetained('news');
+        await s.clearRetained('news');
+        await s.clearRetained('never');
+        assert.deepEqual(await s.allRetained(), [{ channel: 'chat', data: '2', sender: 'p' }]);
+        await s.retain({ channel: 'news', data: '3', sender: 'q' });
+        assert.deepEqual(await s.retainedFor(['news']), [{ channel: 'news', data: '3', sender: 'q' }]);
+      });
+
+      it('retainedFor answers only the named channels that have one', async () => {
+        await s.retain({ channel: 'a', data: '1', sender: 'p' });
+        await s.retain({ channel: 'b', data: '2', sender: '' });
+        await s.retain({ channel: 'c', data: '3', sender: 'p' });
+        assert.deepEqual(await s.retainedFor([]), []);
+        assert.deepEqual(await s.retainedFor(['none']), []);
+        assert.deepEqual((await s.retainedFor(['c', 'none', 'a', 'a'])).sort(byChannel), [
+          { channel: 'a', data: '1', sender: 'p' },
+          { channel: 'c', data: '3', sender: 'p' },
+        ]);
+        const many = Array.from({ length: 1500 }, (_, i) => `ch${i}`).concat('b');
+        assert.deepEqual(await s.retainedFor(many), [{ channel: 'b', data: '2', sender: '' }]);
+      });
+    });
+
+    it('stats counts subscriptions, retained messages and queued copies as they change', async () => {
+      await s.subscribe({ clientId: 'a', channel: 'news', persistent: true });
+      await s.subscribe({ clientId: 'b', channel: 'news', persistent: false });
+      await s.retain({ channel: 'news', data: '1', sender: '' });
+      await s.enqueue([copy('a', '1'), copy('b', '1'), copy('b', '2')]);
+      assert.deepEqual(await s.stats(), { subscriptions: 2, retained: 1, queued: 3 });
+      await s.acknowledge('a', '1');
+      await s.removeTemporary('b');
+      await s.clearRetained('news');
+      assert.deepEqual(await s.stats(), { subscriptions: 1, retained: 0, queued: 0 });
+    });
+
+    it('Unicode and 100 KiB JSON text round-trip exactly', async () => {
+      const text = 'héllo wörld ñ — “quotes” 日本語 中文 한국어 עברית العربية 🎉👩‍👩‍👧‍👦 e\u0301 \u200b \\ " \' \t';
+      const unicode = JSON.stringify({ text, nested: [text, { [text]: 1 }] });
+      const unit = JSON.stringify({ k: 'x'.repeat(40), u: 'é日🎉' });
+      const big = '[' + Array.from({ length: Math.ceil((100 * 1024) / unit.length) }, () => unit).join(',') + ']';
+      assert.ok(big.length >= 100 * 1024);
+      const client = 'clïent-🎉';
+      const channel = 'chännel/日本/🎉';
+      const sender = 'sénder-한';
+      await s.subscribe({ clientId: client, channel, persistent: true });
+      await s.enqueue([copy(client, 'id-é-1', channel, unicode, sender), copy(client, 'id-é-2', channel, big, '')]);
+      await s.retain({ channel, data: big, sender });
+      await s.retain({ channel: 'plain', data: unicode, sender: '' });
+      assert.deepEqual(await s.subscriptionsOf(client), [{ clientId: client, channel, persistent: true }]);
+      assert.deepEqual(await s.queuedFor(client), [
+        copy(client, 'id-é-1', channel, unicode, sender),
+        copy(client, 'id-é-2', channel, big, ''),
+      ]);
+      assert.deepEqual((await s.retainedFor([channel, 'plain'])).sort(byChannel), [
+        { channel, data: big, sender },
+        { channel: 'plain', data: unicode, sender: '' },
+      ].sort(byChannel));
+      assert.deepEqual(await s.queuedCounts(), new Map([[client, 2]]));
+      assert.equal(await s.acknowledge(client, 'id-é-2'), true);
+      assert.equal(await s.unsubscribe(client, channel), true);
+      assert.deepEqual(await s.queuedFor(client), []);
+    });
+  });
+}
