@@ -78,6 +78,7 @@ const errors: Array<[string, number, Partial<{ type: string; cn: string; id: str
   ['{"pub":{"cn":"","dt":1,"id":"3"}}', 11, { type: 'pub', cn: '', id: '3' }],
   ['{"pub":{"cn":"a","dt":1,"id":1e400}}', 10, { type: 'pub' }],
   ['{"pushAck":{}}', 10, { type: 'pushAck' }],
+  ['{"pub":{"cn":"a","dt":{"n":[1e999]},"id":"big"}}', 10, { type: 'pub', cn: 'a', id: 'big' }],
   ['{"pushAck":{"id":"x","st":"1"}}', 10, { type: 'pushAck' }],
   [`{"pub":{"cn":"a","id":"d","dt":${'['.repeat(100)}${']'.repeat(100)}}}`, 10, { type: 'pub', cn: 'a', id: 'd' }],
   [`{"auth":{"dt":${'{"a":'.repeat(80)}1${'}'.repeat(80)}}}`, 10, { type: 'auth' }],

@@ -65,21 +65,25 @@ function integer(value: unknown): number | null {
   return typeof value === 'number' && Number.isInteger(value) ? value : null;
 }
 
-/** Depth of nesting, stopping as soon as it exceeds the limit. */
-function tooDeep(value: unknown, depthLeft: number): boolean {
+/**
+ * True when data nests deeper than the limit (stopping there) or holds a
+ * number JSON cannot carry back out (1e999 parses to Infinity).
+ */
+function unfitData(value: unknown, depthLeft: number): boolean {
+  if (typeof value === 'number') return !Number.isFinite(value);
   if (typeof value !== 'object' || value === null) return false;
   if (depthLeft === 0) return true;
   if (Array.isArray(value)) {
-    for (const item of value) if (tooDeep(item, depthLeft - 1)) return true;
+    for (const item of value) if (unfitData(item, depthLeft - 1)) return true;
     return false;
   }
-  for (const key in value) if (tooDeep((value as Body)[key], depthLeft - 1)) return true;
+  for (const key in value) if (unfitData((value as Body)[key], depthLeft - 1)) return true;
   return false;
 }
 
 function data(value: unknown): Json | undefined | null {
   if (value === undefined) return undefined;
-  return tooDeep(value, MAX_DATA_DEPTH) ? null : (value as Json);
+  return unfitData(value, MAX_DATA_DEPTH) ? null : (value as Json);
 }
 
 function channel(body: Body, type: PacketType, id?: PacketId): string | DecodeError {
@@ -99,7 +103,7 @@ const decoders: Record<PacketType, Decoder> = {
   auth(body) {
     const dt = data(body['dt']);
     if (dt === undefined) return fail("auth: 'dt' is required", 'auth');
-    if (dt === null && body['dt'] !== null) return fail(`auth: 'dt' nests deeper than ${MAX_DATA_DEPTH}`, 'auth');
+    if (dt === null && body['dt'] !== null) return fail(`auth: 'dt' nests deeper than ${MAX_DATA_DEPTH} or holds a number out of range`, 'auth');
     return ok({ type: 'auth', dt });
   },
   authAck(body) {
@@ -158,7 +162,7 @@ const decoders: Record<PacketType, Decoder> = {
     if (typeof cn !== 'string') return cn;
     const dt = data(body['dt']);
     if (dt === undefined) return fail("pub: 'dt' is required", 'pub', { cn, id });
-    if (dt === null && body['dt'] !== null) return fail(`pub: 'dt' nests deeper than ${MAX_DATA_DEPTH}`, 'pub', { cn, id });
+    if (dt === null && body['dt'] !== null) return fail(`pub: 'dt' nests deeper than ${MAX_DATA_DEPTH} or holds a number out of range`, 'pub', { cn, id });
     const q = flag(body['q'], 0);
     if (q === null || typeof body['q'] === 'boolean') return fail("pub: 'q' must be 0 or 1", 'pub', { cn, id });
     const rt = flag(body['rt'], 0);
