@@ -61,7 +61,7 @@ test('every key can be overridden from the environment', () => {
   for (const key of configKeys) {
     const kind = typeof defaultConfig()[key];
     const value = samples[key] ?? (kind === 'boolean' ? '1' : kind === 'number' ? '12' : 'x');
-    const config = loadConfig([], { [`JMQT_${key}`]: value, JMQT_SSL_CERT_PATH: 'c', JMQT_SSL_KEY_PATH: 'k' });
+    const config = loadConfig([], { JMQT_SSL_CERT_PATH: 'c', JMQT_SSL_KEY_PATH: 'k', [`JMQT_${key}`]: value });
     assert.equal(String(config[key] === true ? 1 : config[key]), value, key);
   }
 });
