@@ -1,6 +1,15 @@
 /**
  * The JMQT TypeScript SDK, browser-safe core: no Node-only import here or
  * below, except in `./node/` (Node transports), which this file never loads.
+ *
+ *     const client = new JmqtClient(new BrowserWebSocketTransport('ws://localhost:8011/'), { reconnect: true });
+ *     client.on('push', ({ channel, sender, data }) => show(channel, sender, data));
+ *     const auth = await client.auth({ client_name: 'webclient' });   // opens the transport
+ *     if (auth.status === Status.OK) await client.conn(auth.clientId!, auth.token!);
+ *     await client.sub('mychannel', true);
+ *     await client.pub('mychannel', 'hello', { qos: 1, retain: true }); // resolves with the pubAck
+ *
+ * In Node, use `NodeSocketTransport` (tcp/tls) or `NodeWsTransport` from `./node/`.
  */
 export { JmqtClient } from './jmqt-client';
 export { JmqtError, type JmqtErrorCode } from './errors';

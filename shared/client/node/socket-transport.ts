@@ -34,7 +34,13 @@ export class NodeSocketTransport extends TransportBase {
     let failure = '';
 
     const socket = secure
-      ? tls.connect({ ...(typeof tlsOption === 'object' ? tlsOption : {}), host, port, servername: host })
+      ? tls.connect({
+          // SNI takes host names only (RFC 6066), never an IP address.
+          ...(net.isIP(host) ? {} : { servername: host }),
+          ...(typeof tlsOption === 'object' ? tlsOption : {}),
+          host,
+          port,
+        })
       : net.connect({ host, port });
     this.socket = socket;
     // Packets are small and latency-bound (acks, heartbeats): do not let Nagle hold them back.
