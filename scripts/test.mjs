@@ -36,6 +36,16 @@ function run(command, args, env = {}) {
 const totals = { passed: 0, failed: 0 };
 let failed = false;
 
+// The end-to-end tests drive the built dashboard, so build it first.
+if (filters.length === 0 || filters.some((part) => 'e2e/'.includes(part) || part.includes('e2e'))) {
+  const build = await run('npx', ['ng', 'build'], { NG_CLI_ANALYTICS: 'false' });
+  if (build.code !== 0) {
+    console.error('the dashboard build failed');
+    console.log('\n0 passed, 1 failed');
+    process.exit(1);
+  }
+}
+
 const files = roots.flatMap(findTests).filter((file) => filters.length === 0 || filters.some((part) => file.includes(part)));
 if (files.length > 0) {
   const node = await run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files]);
