@@ -17,6 +17,9 @@ import { Publisher, type Publication } from './publish';
 import { replayOnSessionStart } from './replay';
 import type { Wire } from './outbound';
 import type { TransportName } from '../shared/keys';
+import { ConnectionGuard } from './limits/connection-guard';
+import { BrokerMetrics } from './metrics';
+import { QueueDepths } from './limits/queue-depths';
 
 export class Broker implements SessionHost, ServerApi {
   readonly counters = newCounters();
@@ -28,6 +31,9 @@ export class Broker implements SessionHost, ServerApi {
   readonly publisher: Publisher;
   readonly outboundLimit: number;
   readonly startedAt = Date.now();
+  readonly queueDepths: QueueDepths;
+  readonly metrics: BrokerMetrics;
+  private readonly guard: ConnectionGuard;
   /** Session ends in progress, awaited by a new session of the same client id. */
   private readonly ending = new Map<string, Promise<void>>();
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
@@ -40,6 +46,27 @@ export class Broker implements SessionHost, ServerApi {
   ) {
     this.outboundLimit = config.OUTBOUND_BUFFER_BYTES;
     this.publisher = new Publisher(this);
+    this.queueDepths = new QueueDepths(storage);
+    this.metrics = new BrokerMetrics(this);
+    this.guard = new ConnectionGuard(config.MAX_CONNECTIONS_PER_ADDRESS, config.CONNECTION_RATE_PER_ADDRESS);
+  }
+
+  /** Counts and logs a limit being hit; `key` is the configuration key that set it. */
+  limitHit(key: string, detail: string): void {
+    this.counters.limitHits[key] = (this.counters.limitHits[key] ?? 0) + 1;
+    this.log.warn(`limit ${key} hit: ${detail}`);
+  }
+
+  /**
+   * Whether a new connection from `remoteHost` may open (connections and
+   * attempts per address). A refused one must be closed by the transport.
+   */
+  admit(remoteHost: string): boolean {
+    const refusal = this.guard.admit(remoteHost);
+    if (refusal === null) return true;
+    const key = refusal === 'connections per address' ? 'MAX_CONNECTIONS_PER_ADDRESS' : 'CONNECTION_RATE_PER_ADDRESS';
+    this.limitHit(key, `connection from ${remoteHost} refused`);
+    return false;
   }
 
   async start(): Promise<void> {
@@ -47,6 +74,7 @@ export class Broker implements SessionHost, ServerApi {
     const removed = await this.storage.removeAllTemporary();
     if (removed > 0) this.log.info(`removed ${removed} temporary subscriptions left by the previous run`);
     for (const record of await this.storage.allSubscriptions()) this.index.add(record);
+    await this.queueDepths.load();
     this.sweepTimer = setInterval(() => this.sweep(), 1000);
     this.sweepTimer.unref();
     this.app.attach?.(this);
@@ -60,7 +88,7 @@ export class Broker implements SessionHost, ServerApi {
     this.publisher.stop();
   }
 
-  /** A transport accepted a connection. */
+  /** A transport accepted a connection that admit() let through. */
   accept(wire: Wire, protocol: TransportName, remoteHost: string): Session {
     const session = new Session(this, wire, protocol, remoteHost);
     this.connections.add(session);
@@ -77,19 +105,44 @@ export class Broker implements SessionHost, ServerApi {
     this.counters.messagesOut += pushes;
   }
 
-  countPacketOut(): void {
+  countPacketOut(type: string): void {
     this.counters.packetsOut++;
+    const byType = this.counters.packetsOutByType;
+    byType[type] = (byType[type] ?? 0) + 1;
   }
 
   countDroppedPush(): void {
     this.counters.droppedPushes++;
   }
 
-  /** JMQT 5: nothing from the client for `ts` seconds ends its session; a silent new socket too. */
+  countDeferredPush(): void {
+    this.counters.deferredPushes++;
+  }
+
+  /**
+   * Once a second. JMQT 5: nothing from the client for `ts` seconds ends its
+   * session; a silent new socket too. Also the connect deadline and slow consumers.
+   */
   private sweep(): void {
-    const limit = Date.now() - this.config.TIMEOUT_SECONDS * 1000;
+    const now = Date.now();
+    const idleSince = now - this.config.TIMEOUT_SECONDS * 1000;
+    const connectBy = now - this.config.CONNECT_TIMEOUT_SECONDS * 1000;
+    const slowFor = this.config.SLOW_CONSUMER_SECONDS * 1000;
     for (const session of this.connections) {
-      if (session.lastSeen < limit) session.close('idle timeout');
+      if (session.lastSeen < idleSince) {
+        session.close('idle timeout');
+      } else if (session.state === 'open' && session.connectedAt < connectBy) {
+        this.limitHit('CONNECT_TIMEOUT_SECONDS', `no session ${this.config.CONNECT_TIMEOUT_SECONDS} s after ${session.describe()} connected`);
+        session.close('no conn in time');
+      } else if (session.bufferedBytes > this.outboundLimit) {
+        session.overLimitSince ||= now;
+        if (now - session.overLimitSince >= slowFor) {
+          this.limitHit('SLOW_CONSUMER_SECONDS', `${session.describe()} over OUTBOUND_BUFFER_BYTES for ${this.config.SLOW_CONSUMER_SECONDS} s`);
+          session.close('slow consumer');
+        }
+      } else {
+        session.overLimitSince = 0;
+      }
     }
     this.publisher.expireDedupe();
   }
@@ -123,6 +176,7 @@ export class Broker implements SessionHost, ServerApi {
 
   sessionClosed(session: Session, reason: string): void {
     this.connections.delete(session);
+    this.guard.release(session.remoteHost);
     if (session.state !== 'session') {
       this.log.debug(`connection from ${session.remoteHost} over ${session.protocol} closed: ${reason}`);
       return;
@@ -148,6 +202,7 @@ export class Broker implements SessionHost, ServerApi {
     try {
       const channels = await this.storage.removeTemporary(session.clientId);
       for (const channel of channels) this.index.remove(session.clientId, channel);
+      if (channels.length > 0) await this.queueDepths.reload(session.clientId);
     } catch (error) {
       this.log.error(`removing temporary subscriptions of ${session.describe()}: ${(error as Error).message}`);
     }
@@ -171,7 +226,9 @@ export class Broker implements SessionHost, ServerApi {
 
   async unsubscribe(clientId: string, channel: string): Promise<boolean> {
     const existed = await this.storage.unsubscribe(clientId, channel);
-    return this.index.remove(clientId, channel) || existed;
+    const removed = this.index.remove(clientId, channel) || existed;
+    await this.queueDepths.reload(clientId);
+    return removed;
   }
 
   publish(publication: Publication): number | Promise<number> {

@@ -57,7 +57,7 @@ test('file from --config or JMQT_CONFIG, then JMQT_<KEY> variables win', () => {
 });
 
 test('every key can be overridden from the environment', () => {
-  const samples: Record<string, string> = { LOG_MODE: 'ERR', SQLITE_SYNC: 'normal', MAX_PACKET_BYTES: '4096' };
+  const samples: Record<string, string> = { LOG_MODE: 'ERR', SQLITE_SYNC: 'normal', MAX_PACKET_BYTES: '4096', MAX_CHANNEL_LENGTH: '64', QUEUE_POLICY: 'reject-publisher' };
   for (const key of configKeys) {
     const kind = typeof defaultConfig()[key];
     const value = samples[key] ?? (kind === 'boolean' ? '1' : kind === 'number' ? '12' : 'x');

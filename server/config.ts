@@ -42,6 +42,26 @@ const schema = {
   OUTBOUND_BUFFER_BYTES: { default: 8 * 1024 * 1024, kind: positive },
   /** How long a QoS 1 (client, pub id) is remembered to acknowledge a resend without distributing it twice, seconds. */
   QOS1_DEDUPE_SECONDS: { default: 60, kind: { type: 'int', min: 0, max: 86400 } },
+  /** Longest channel name accepted, characters; a longer one is refused with 11. */
+  MAX_CHANNEL_LENGTH: { default: 512, kind: { type: 'int', min: 16, max: 1024 } },
+  /** Subscriptions one client may hold, `#clientId` included; more are refused with 7. */
+  MAX_SUBSCRIPTIONS_PER_CLIENT: { default: 1000, kind: positive },
+  /** Open connections from one remote address; 0: no limit. */
+  MAX_CONNECTIONS_PER_ADDRESS: { default: 2000, kind: { type: 'int', min: 0, max: 2 ** 31 - 1 } },
+  /** New connections one remote address may open per second (reconnect storms); 0: no limit. */
+  CONNECTION_RATE_PER_ADDRESS: { default: 200, kind: { type: 'int', min: 0, max: 2 ** 31 - 1 } },
+  /** Time allowed from socket open to a successful conn, seconds. */
+  CONNECT_TIMEOUT_SECONDS: { default: 10, kind: { type: 'int', min: 1, max: 3600 } },
+  /** QoS 1 copies kept for one subscriber; past it QUEUE_POLICY applies. */
+  MAX_QUEUED_PER_CLIENT: { default: 10000, kind: positive },
+  /** `drop-oldest`: the oldest copies make room; `reject-publisher`: the publish is refused with 0. */
+  QUEUE_POLICY: { default: 'drop-oldest', kind: { type: 'enum', values: ['drop-oldest', 'reject-publisher'] } },
+  /** A subscriber over OUTBOUND_BUFFER_BYTES for this long is disconnected, seconds. */
+  SLOW_CONSUMER_SECONDS: { default: 30, kind: { type: 'int', min: 1, max: 3600 } },
+  /** Bearer token for `/api` (except `/api/health`) and `/metrics`; empty: those answer loopback only. */
+  ADMIN_TOKEN: { default: '', kind: text },
+  /** Comma-separated origins allowed to open a WebSocket; empty: any. */
+  WS_ALLOWED_ORIGINS: { default: '', kind: text },
   /** SQLite database file (embedded storage); its folder is created. */
   SQLITE_PATH: { default: 'data/jmqt.db', kind: text },
   /** SQLite durability: `full` syncs every commit to disk, `normal` survives a process crash only. */

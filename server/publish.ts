@@ -44,7 +44,7 @@ export class Publisher {
     return this.idPrefix + (++this.idCounter).toString(36);
   }
 
-  /** Answers the pubAck status: 1, or 8 for a P2P target that is offline. */
+  /** Answers the pubAck status: 1, 8 for a P2P target that is offline, 0 when a full queue refuses it. */
   publish(publication: Publication): number | Promise<number> {
     const { broker } = this;
     broker.counters.messagesIn++;
@@ -111,11 +111,25 @@ export class Publisher {
     for (const clientId of broker.index.subscribers(channel)?.keys() ?? []) {
       if (clientId !== sender) copies.push({ id, clientId, channel, data, sender });
     }
+    const full = this.fullQueues(copies);
+    if (full.length > 0 && broker.config.QUEUE_POLICY === 'reject-publisher') {
+      broker.limitHit('MAX_QUEUED_PER_CLIENT', `publish to '${channel}' refused: queue of ${full.join(', ')} is full`);
+      return Status.FAILED;
+    }
     // JMQT 5: stored for every subscriber, online or not, before the pubAck.
     const stored = copies.length > 0 ? broker.storage.enqueue(copies) : undefined;
     const retained = publication.retain ? this.retain(publication) : undefined;
-    await stored;
+    for (const copy of copies) broker.queueDepths.add(copy.clientId, 1);
+    const started = performance.now();
+    try {
+      await stored;
+      if (stored) broker.metrics.storageLatency.observe((performance.now() - started) / 1000);
+    } catch (error) {
+      for (const copy of copies) broker.queueDepths.add(copy.clientId, -1);
+      throw error;
+    }
     await retained;
+    if (full.length > 0) await this.dropOldest(full, channel);
     let online = 0;
     if (copies.length > 0) {
       const frame = new OutFrame(encodePush(channel, data, sender, { id }));
@@ -127,6 +141,24 @@ export class Publisher {
       }
     }
     return this.p2pStatus(channel, online);
+  }
+
+  /** Recipients whose queue is at MAX_QUEUED_PER_CLIENT already. */
+  private fullQueues(copies: QueuedMessage[]): string[] {
+    const max = this.broker.config.MAX_QUEUED_PER_CLIENT;
+    return copies.filter((copy) => this.broker.queueDepths.of(copy.clientId) >= max).map((copy) => copy.clientId);
+  }
+
+  /** Drop-oldest policy: the oldest copies make room for the new one. */
+  private async dropOldest(clientIds: string[], channel: string): Promise<void> {
+    const { broker } = this;
+    for (const clientId of clientIds) {
+      const excess = broker.queueDepths.of(clientId) - broker.config.MAX_QUEUED_PER_CLIENT;
+      if (excess <= 0) continue;
+      const dropped = await broker.storage.dropOldest(clientId, excess);
+      broker.queueDepths.add(clientId, -dropped);
+      broker.limitHit('MAX_QUEUED_PER_CLIENT', `dropped the ${dropped} oldest queued message(s) of ${clientId} for one on '${channel}'`);
+    }
   }
 
   /** JMQT 5: a P2P pub whose target is not connected is answered 8 (stored anyway with QoS 1). */

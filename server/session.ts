@@ -14,8 +14,9 @@ export interface SessionHost {
   handleText(session: Session, text: string): void | Promise<void>;
   sessionClosed(session: Session, reason: string): void;
   countOut(pushes: number): void;
-  countPacketOut(): void;
+  countPacketOut(type: string): void;
   countDroppedPush(): void;
+  countDeferredPush(): void;
   readonly outboundLimit: number;
 }
 
@@ -32,6 +33,8 @@ export class Session implements Peer {
   endReason = '';
   /** The client sent `disconn`. */
   disconnected = false;
+  /** Since when the outbound buffer is over OUTBOUND_BUFFER_BYTES, ms; 0 when it is not. */
+  overLimitSince = 0;
 
   private backlog: string[] = [];
   private busy = false;
@@ -85,12 +88,13 @@ export class Session implements Peer {
   }
 
   send(packet: ServerPacket): void {
-    this.write(OutFrame.of(packet));
+    this.write(OutFrame.of(packet), packet.type);
   }
 
-  write(frame: OutFrame): void {
+  /** Every packet leaves through here; `type` defaults to the one written most, push. */
+  write(frame: OutFrame, type = 'push'): void {
     if (this.state === 'closed') return;
-    this.host.countPacketOut();
+    this.host.countPacketOut(type);
     this.wire.write(frame);
   }
 
@@ -105,11 +109,19 @@ export class Session implements Peer {
     this.write(frame);
   }
 
-  /** QoS 1 push: never dropped here, since the stored copy stays until acknowledged. */
+  /**
+   * QoS 1 push. Over twice the outbound cap it is deferred, not written: the
+   * stored copy stays until acknowledged and goes out again next session, so
+   * memory stays bounded and nothing is lost.
+   */
   pushQos1(frame: OutFrame, id: string): void {
     if (this.state !== 'session') return;
     if (this.replay) {
       this.replay.held.push([frame, id]);
+      return;
+    }
+    if (this.wire.bufferedBytes > 2 * this.host.outboundLimit) {
+      this.host.countDeferredPush();
       return;
     }
     this.host.countOut(1);

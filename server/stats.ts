@@ -2,6 +2,8 @@
 export interface BrokerCounters {
   packetsIn: number;
   packetsOut: number;
+  packetsInByType: Record<string, number>;
+  packetsOutByType: Record<string, number>;
   /** Publishes accepted and routed. */
   messagesIn: number;
   /** Pushes written to subscribers. */
@@ -14,11 +16,16 @@ export interface BrokerCounters {
   oversizedFrames: number;
   invalidUtf8: number;
   duplicatePublishes: number;
+  /** QoS 1 pushes not written to a subscriber over its outbound cap; the stored copy comes back next session. */
+  deferredPushes: number;
+  /** Each configured limit, by key, and how often it was hit. */
+  limitHits: Record<string, number>;
 }
 
 export function newCounters(): BrokerCounters {
   return {
-    packetsIn: 0, packetsOut: 0, messagesIn: 0, messagesOut: 0, droppedPackets: 0,
-    droppedPushes: 0, oversizedFrames: 0, invalidUtf8: 0, duplicatePublishes: 0,
+    packetsIn: 0, packetsOut: 0, packetsInByType: {}, packetsOutByType: {}, messagesIn: 0, messagesOut: 0, droppedPackets: 0,
+    droppedPushes: 0, oversizedFrames: 0, invalidUtf8: 0, duplicatePublishes: 0, deferredPushes: 0,
+    limitHits: {},
   };
 }

@@ -13,6 +13,10 @@ import { asStatus, callHook, whenReady } from './hook-call';
  * disk; storage commits in order, so pubAcks still leave in order.
  */
 export function handlePub(broker: Broker, session: Session, packet: PubPacket): void | Promise<void> {
+  if (packet.cn.length > broker.config.MAX_CHANNEL_LENGTH) {
+    broker.limitHit('MAX_CHANNEL_LENGTH', `pub to a ${packet.cn.length}-character channel by ${session.describe()}`);
+    return answer(session, packet, Status.INVALID_CHANNEL);
+  }
   if (channelKind(packet.cn) === 'control') return handleControl(broker, session, packet);
   if (packet.rt === 1 && channelKind(packet.cn) === 'p2p') {
     // JMQT 5: retained messages are not available on `#` channels.

@@ -12,7 +12,10 @@ export function handlePushAck(broker: Broker, session: Session, packet: PushAckP
     broker.log.debug(`pushAck ${packet.id} with status ${packet.st} from ${session.describe()}: copy kept`);
     return;
   }
-  broker.storage.acknowledge(session.clientId, String(packet.id)).catch((error: Error) => {
+  const clientId = session.clientId;
+  broker.storage.acknowledge(clientId, String(packet.id)).then((found) => {
+    if (found) broker.queueDepths.add(clientId, -1);
+  }, (error: Error) => {
     broker.log.error(`pushAck ${packet.id} from ${session.describe()}: ${error.message}`);
   });
 }

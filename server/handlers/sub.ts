@@ -12,6 +12,17 @@ export async function handleSub(broker: Broker, session: Session, { cn, pr }: Su
     session.send({ type: 'subAck', st: Status.INVALID_CHANNEL, cn });
     return;
   }
+  if (cn.length > broker.config.MAX_CHANNEL_LENGTH) {
+    broker.limitHit('MAX_CHANNEL_LENGTH', `sub to a ${cn.length}-character channel by ${session.describe()}`);
+    session.send({ type: 'subAck', st: Status.INVALID_CHANNEL, cn });
+    return;
+  }
+  const held = broker.index.channelsOf(session.clientId);
+  if (held && held.size >= broker.config.MAX_SUBSCRIPTIONS_PER_CLIENT && !held.has(cn)) {
+    broker.limitHit('MAX_SUBSCRIPTIONS_PER_CLIENT', `${session.describe()} holds ${held.size} subscriptions`);
+    session.send({ type: 'subAck', st: Status.NOT_ALLOWED, cn });
+    return;
+  }
   const persistent = pr === 1;
   const status = asStatus(await callHook(broker, 'subscription', () => broker.app.validateSubscription(cn, persistent, session), Status.SERVER_ERROR));
   if (status !== Status.OK) {

@@ -6,10 +6,6 @@ import type { TransportName } from '../../shared/keys';
 export function apiRouter(broker: Broker): Router {
   const router = Router();
 
-  router.get('/health', (_request, response) => {
-    response.json({ status: 'ok', uptimeSeconds: Math.round((Date.now() - broker.startedAt) / 1000) });
-  });
-
   router.get('/stats', async (_request, response, next) => {
     try {
       const stored = await broker.storage.stats();

@@ -4,11 +4,24 @@ import { resolve } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Broker } from '../broker';
 import { apiRouter } from './api';
+import { adminAuth } from './admin-auth';
 
 export function createHttpApp(broker: Broker): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use('/api', apiRouter(broker));
+  const admin = adminAuth(broker.config.ADMIN_TOKEN);
+  // Load balancers probe health without credentials.
+  app.get('/api/health', (_request, response) => {
+    response.json({ status: 'ok', uptimeSeconds: Math.round((Date.now() - broker.startedAt) / 1000) });
+  });
+  app.get('/metrics', admin, async (_request, response, next) => {
+    try {
+      response.type(broker.metrics.registry.contentType).send(await broker.metrics.registry.metrics());
+    } catch (error) {
+      next(error);
+    }
+  });
+  app.use('/api', admin, apiRouter(broker));
   app.use('/api', (_request, response) => {
     response.status(404).json({ error: 'no such API endpoint' });
   });

@@ -150,6 +150,15 @@ export class SqliteStorage implements Storage {
     return this.ready().queuedFor.all(clientId) as QueuedMessage[];
   }
 
+  async queuedCount(clientId: string): Promise<number> {
+    return this.ready().queuedCount.get(clientId) as number;
+  }
+
+  async dropOldest(clientId: string, count: number): Promise<number> {
+    if (count <= 0) return 0;
+    return this.ready().dropOldest.run(clientId, clientId, count).changes;
+  }
+
   async retain(message: RetainedMessage): Promise<void> {
     this.ready().retain.run(message.channel, message.data, message.sender);
   }
@@ -253,6 +262,10 @@ export class SqliteStorage implements Storage {
                 (SELECT count(*) FROM queue) AS queued`,
       ),
       queuedCounts: db.prepare('SELECT client_id, count(*) FROM queue GROUP BY client_id'),
+      queuedCount: db.prepare('SELECT count(*) FROM queue WHERE client_id = ?').pluck(),
+      dropOldest: db.prepare(
+        'DELETE FROM queue WHERE client_id = ? AND seq IN (SELECT seq FROM queue WHERE client_id = ? ORDER BY seq LIMIT ?)',
+      ),
     };
   }
 

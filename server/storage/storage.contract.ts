@@ -223,6 +223,24 @@ export function storageContract(
         await s.acknowledge('c', '1');
         assert.deepEqual(await s.queuedCounts(), new Map([['a', 2], ['b', 1]]));
       });
+
+      it('queuedCount counts one client\'s copies', async () => {
+        await s.enqueue([copy('a', '1'), copy('a', '2'), copy('b', '1')]);
+        assert.equal(await s.queuedCount('a'), 2);
+        assert.equal(await s.queuedCount('b'), 1);
+        assert.equal(await s.queuedCount('nobody'), 0);
+      });
+
+      it('dropOldest deletes only that client\'s oldest copies', async () => {
+        await s.enqueue([copy('a', '1'), copy('b', 'x'), copy('a', '2')]);
+        await s.enqueue([copy('a', '3')]);
+        assert.equal(await s.dropOldest('a', 2), 2);
+        assert.deepEqual(await ids('a'), ['3']);
+        assert.deepEqual(await ids('b'), ['x']);
+        assert.equal(await s.dropOldest('a', 5), 1);
+        assert.equal(await s.dropOldest('a', 0), 0);
+        assert.deepEqual(await ids('a'), []);
+      });
     });
 
     describe('retained', () => {

@@ -71,6 +71,10 @@ export interface Storage {
   acknowledge(clientId: string, id: string): Promise<boolean>;
   /** A client's queued copies, oldest first. */
   queuedFor(clientId: string): Promise<QueuedMessage[]>;
+  /** How many copies wait for one client. */
+  queuedCount(clientId: string): Promise<number>;
+  /** Deletes a client's `count` oldest copies (queue limit, drop-oldest policy). Answers how many went. */
+  dropOldest(clientId: string, count: number): Promise<number>;
 
   /** Keeps the latest retained message of a channel, replacing the one before. */
   retain(message: RetainedMessage): Promise<void>;

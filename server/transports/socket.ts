@@ -58,6 +58,10 @@ function uncork(wire: SocketWire): void {
 }
 
 export function acceptSocket(broker: Broker, socket: Socket, protocol: TransportName): void {
+  if (!broker.admit(socket.remoteAddress ?? 'unknown')) {
+    socket.destroy();
+    return;
+  }
   socket.setNoDelay(true);
   const wire = new SocketWire(socket);
   const session = broker.accept(wire, protocol, socket.remoteAddress ?? 'unknown');

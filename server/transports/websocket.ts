@@ -49,18 +49,31 @@ export function attachWebSocket(broker: Broker, server: HttpServer, protocol: Tr
     perMessageDeflate: false,
     clientTracking: false,
   });
+  const allowedOrigins = new Set(broker.config.WS_ALLOWED_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean));
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (request.url ?? '/').split('?')[0];
     if (!UPGRADE_PATHS.has(path)) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
+    const origin = request.headers.origin;
+    if (allowedOrigins.size > 0 && !(origin && allowedOrigins.has(origin))) {
+      broker.limitHit('WS_ALLOWED_ORIGINS', `WebSocket from origin '${origin ?? '(none)'}' at ${request.socket.remoteAddress} refused`);
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
+      return;
+    }
+
     sockets.handleUpgrade(request, socket, head, (ws) => acceptWebSocket(broker, ws, request, protocol));
   });
   return sockets;
 }
 
 function acceptWebSocket(broker: Broker, ws: WebSocket, request: IncomingMessage, protocol: TransportName): void {
+  // Admitted only once the handshake is done, so a failed handshake holds no place.
+  if (!broker.admit(request.socket.remoteAddress ?? 'unknown')) {
+    ws.close(1013, 'too many connections from this address');
+    return;
+  }
   const session = broker.accept(new WebSocketWire(ws), protocol, request.socket.remoteAddress ?? 'unknown');
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     // ws checks UTF-8 of text messages itself; a binary message is accepted when it is UTF-8 JSON.

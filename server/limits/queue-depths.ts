@@ -1,0 +1,31 @@
+/**
+ * QoS 1 copies waiting per client, kept in memory so the queue limit costs no
+ * query per publish. Storage stays the truth: a count is reloaded from it
+ * whenever copies leave other than one by one (unsubscribe, session end).
+ */
+import type { Storage } from '../storage/storage';
+
+export class QueueDepths {
+  private readonly depths = new Map<string, number>();
+
+  constructor(private readonly storage: Storage) {}
+
+  async load(): Promise<void> {
+    this.depths.clear();
+    for (const [clientId, count] of await this.storage.queuedCounts()) this.depths.set(clientId, count);
+  }
+
+  of(clientId: string): number {
+    return this.depths.get(clientId) ?? 0;
+  }
+
+  add(clientId: string, count: number): void {
+    const depth = this.of(clientId) + count;
+    if (depth <= 0) this.depths.delete(clientId);
+    else this.depths.set(clientId, depth);
+  }
+
+  async reload(clientId: string): Promise<void> {
+    this.add(clientId, (await this.storage.queuedCount(clientId)) - this.of(clientId));
+  }
+}

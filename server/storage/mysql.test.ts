@@ -1,0 +1,244 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { createConnection, escapeId, type Connection } from 'mysql2/promise';
+import { MysqlStorage, type MysqlStorageOptions } from './mysql';
+import { storageContract } from './storage.contract';
+import type { QueuedMessage } from './storage';
+
+// The real MariaDB (or MySQL) the suite runs against; each run gets its own
+// database, dropped at the end.
+const server = { host: '127.0.0.1', port: 3306, user: 'root', password: '' };
+const where = `${server.host}:${server.port}`;
+const database = `jmqt_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+const options: MysqlStorageOptions = { ...server, database, connectTimeoutMs: 3000 };
+
+async function reachable(): Promise<boolean> {
+  try {
+    const c = await createConnection({ ...server, connectTimeout: 2000 });
+    await c.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const copy = (id: string, clientId = 'a', data = `{"id":"${id}"}`): QueuedMessage => ({ clientId, id, channel: 'news', data, sender: 'p' });
+const ids = async (s: MysqlStorage, clientId = 'a') => (await s.queuedFor(clientId)).map((m) => m.id);
+
+/** Listens on a free port; `port()` answers it. */
+async function listen(srv: Server): Promise<number> {
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  return (srv.address() as { port: number }).port;
+}
+
+/** A TCP relay to the database that can go silent (packets dropped) or away. */
+async function relay() {
+  const sockets = new Set<Socket>();
+  let silent = false;
+  const srv = createServer((inbound) => {
+    const outbound = connect(server.port, server.host);
+    for (const [from, to] of [[inbound, outbound], [outbound, inbound]] as const) {
+      sockets.add(from);
+      from.on('data', (chunk) => silent || to.write(chunk));
+      from.on('error', () => to.destroy());
+      from.on('close', () => (sockets.delete(from), to.destroy()));
+    }
+  });
+  const port = await listen(srv);
+  return {
+    port,
+    silence: () => (silent = true),
+    stop: () => new Promise<void>((resolve) => {
+      srv.close(() => resolve());
+      for (const s of sockets) s.destroy();
+    }),
+  };
+}
+
+describe('MysqlStorage without a server', () => {
+  it('open rejects at once when nothing listens (port 1)', async () => {
+    const started = Date.now();
+    await assert.rejects(new MysqlStorage({ ...options, port: 1 }).open(), /ECONNREFUSED/);
+    assert.ok(Date.now() - started < 3000);
+  });
+
+  it('open rejects after connectTimeoutMs when the server never answers', async () => {
+    const peers = new Set<Socket>();
+    const mute = createServer((socket) => peers.add(socket));
+    const port = await listen(mute);
+    const started = Date.now();
+    try {
+      await assert.rejects(new MysqlStorage({ ...options, port, connectTimeoutMs: 500 }).open(), /ETIMEDOUT/);
+      assert.ok(Date.now() - started < 3000, `${Date.now() - started} ms`);
+    } finally {
+      for (const socket of peers) socket.destroy();
+      mute.close();
+    }
+  });
+});
+
+if (await reachable()) {
+  let admin: Connection | undefined;
+  const sql = async (text: string, values?: unknown[]) => {
+    admin ??= await createConnection({ ...server, database, multipleStatements: false });
+    return admin.query(text, values);
+  };
+  after(async () => {
+    await sql(`DROP DATABASE IF EXISTS ${escapeId(database)}`);
+    await admin?.end();
+  });
+
+  // Every contract test starts on empty tables: dropped, then made again by open().
+  storageContract('MySQL', async () => new MysqlStorage(options), async () => {
+    await sql('DROP TABLE IF EXISTS subscriptions, queue, retained');
+  });
+
+  describe('MysqlStorage', () => {
+    let s: MysqlStorage;
+    const fresh = async (more: Partial<MysqlStorageOptions> = {}) => {
+      await sql('DROP TABLE IF EXISTS subscriptions, queue, retained');
+      s = new MysqlStorage({ ...options, ...more });
+      await s.open();
+      return s;
+    };
+
+    it('open creates the database with a binary collation and InnoDB tables', async () => {
+      await fresh();
+      await s.close();
+      const [[schema]] = (await sql('SELECT DEFAULT_CHARACTER_SET_NAME AS cs, DEFAULT_COLLATION_NAME AS co FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [database])) as any;
+      assert.equal(schema.cs, 'utf8mb4');
+      assert.match(schema.co, /^utf8mb4_(nopad_|0900_)?bin$/);
+      const [tables] = (await sql('SELECT TABLE_NAME AS t, ENGINE AS e FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY t', [database])) as any;
+      assert.deepEqual(tables.map((r: { t: string; e: string }) => `${r.t}:${r.e}`), ['queue:InnoDB', 'retained:InnoDB', 'subscriptions:InnoDB']);
+    });
+
+    it('a trailing space makes a distinct key too', async () => {
+      await fresh();
+      await s.subscribe({ clientId: 'a', channel: 'x', persistent: true });
+      await s.subscribe({ clientId: 'a ', channel: 'x ', persistent: false });
+      assert.deepEqual(await s.subscriptionsOf('a '), [{ clientId: 'a ', channel: 'x ', persistent: false }]);
+      await s.enqueue([copy('1'), copy('1 '), copy('1', 'a ')]);
+      assert.deepEqual(await ids(s), ['1', '1 ']);
+      assert.equal(await s.acknowledge('a', '1 '), true);
+      assert.deepEqual(await ids(s), ['1']);
+      await s.close();
+    });
+
+    it('calls apply in call order, reads included, without awaiting each', async () => {
+      await fresh();
+      const first = s.subscribe({ clientId: 'a', channel: 'x', persistent: true });
+      const second = s.subscribe({ clientId: 'a', channel: 'x', persistent: false });
+      const enqueued = s.enqueue([copy('1'), copy('2')]);
+      const seen = s.queuedFor('a');
+      const acked = s.acknowledge('a', '1');
+      const later = s.enqueue([copy('3')]);
+      const subs = s.subscriptionsOf('a');
+      const removed = s.removeTemporary('a');
+      const after = s.queuedFor('a');
+      await Promise.all([first, second, enqueued, acked, later]);
+      assert.deepEqual((await seen).map((m) => m.id), ['1', '2']);
+      assert.deepEqual(await subs, [{ clientId: 'a', channel: 'x', persistent: false }]);
+      assert.deepEqual(await removed, []); // the copies are on 'news', not 'x'
+      assert.deepEqual((await after).map((m) => m.id), ['2', '3']);
+      await s.close();
+    });
+
+    it('data survives close and reopen, and a second instance sees the first one’s writes', async () => {
+      await fresh();
+      await s.subscribe({ clientId: 'a', channel: 'news', persistent: true });
+      await s.retain({ channel: 'news', data: '{"r":1}', sender: '' });
+      await s.enqueue([copy('2'), copy('1')]);
+      const other = new MysqlStorage(options);
+      await other.open();
+      await other.enqueue([copy('0')]);
+      await s.close();
+      await other.close();
+      const again = new MysqlStorage(options);
+      await again.open();
+      assert.deepEqual(await again.subscriptionsOf('a'), [{ clientId: 'a', channel: 'news', persistent: true }]);
+      assert.deepEqual(await again.allRetained(), [{ channel: 'news', data: '{"r":1}', sender: '' }]);
+      assert.deepEqual(await ids(again), ['2', '1', '0']);
+      await again.close();
+    });
+
+    it('close writes the batch still pending and resolves its callers', async () => {
+      await fresh();
+      const pending = s.enqueue([copy('1'), copy('2')]);
+      const acked = s.acknowledge('a', '1');
+      await s.close();
+      await pending;
+      assert.equal(await acked, true);
+      await assert.rejects(s.enqueue([copy('3')]), /not open/);
+      await assert.rejects(s.acknowledge('a', '2'), /not open/);
+      await assert.rejects(s.queuedFor('a'), /not open/);
+      const reopened = new MysqlStorage(options);
+      await reopened.open();
+      assert.deepEqual(await reopened.queuedFor('a'), [copy('2')]);
+      await reopened.close();
+    });
+
+    it('a failing batch rejects every caller in it, keeps none of it, and the next batch works', async () => {
+      await fresh();
+      await s.enqueue([copy('0')]);
+      const bad = { ...copy('bad'), data: { not: 'text' } as unknown as string };
+      const results = await Promise.allSettled([s.enqueue([copy('1')]), s.enqueue([bad]), s.acknowledge('a', '0')]);
+      assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected', 'rejected']);
+      assert.deepEqual(await ids(s), ['0']);
+      await s.enqueue([copy('2')]);
+      assert.deepEqual(await ids(s), ['0', '2']);
+      await s.close();
+    });
+
+    it('a value longer than its column fails the call instead of being cut', async () => {
+      await fresh();
+      await assert.rejects(s.enqueue([copy('1', 'c'.repeat(256))]), /too long/i);
+      await assert.rejects(s.subscribe({ clientId: 'a', channel: 'x'.repeat(1025), persistent: true }), /too long/i);
+      await s.subscribe({ clientId: 'c'.repeat(255), channel: '日'.repeat(1024), persistent: true });
+      assert.equal((await s.stats()).subscriptions, 1);
+      await s.close();
+    });
+
+    it('a batch above max_allowed_packet is split into several INSERTs, all in one transaction', { timeout: 60_000 }, async () => {
+      await fresh();
+      const [[{ packet }]] = (await sql('SELECT @@max_allowed_packet AS packet')) as any;
+      const big = JSON.stringify('x'.repeat(100 * 1024));
+      const count = Math.ceil((Number(packet) * 1.5) / big.length);
+      await s.enqueue(Array.from({ length: count }, (_, i) => copy(String(i), 'a', big)));
+      const stored = await s.queuedFor('a');
+      assert.equal(stored.length, count);
+      assert.ok(stored.every((m, i) => m.id === String(i) && m.data === big));
+      await s.close();
+    });
+
+    it('calls reject, never hang, when the server goes silent or away', { timeout: 30_000 }, async () => {
+      const link = await relay();
+      try {
+        await fresh({ port: link.port, queryTimeoutMs: 1000, connectTimeoutMs: 1000 });
+        await s.enqueue([copy('1')]);
+        link.silence();
+        let started = Date.now();
+        await assert.rejects(s.enqueue([copy('2')]), /timeout/i);
+        assert.ok(Date.now() - started < 5000);
+        await link.stop();
+        started = Date.now();
+        await assert.rejects(s.queuedFor('a'));
+        await assert.rejects(s.acknowledge('a', '1'));
+        assert.ok(Date.now() - started < 5000);
+        await s.close();
+      } finally {
+        await link.stop();
+      }
+    });
+  });
+} else if (process.env['JMQT_TEST_REQUIRE_SERVICES'] === '1') {
+  describe('MysqlStorage', () => {
+    before(() => {
+      throw new Error(`MariaDB not reachable on ${where}, and JMQT_TEST_REQUIRE_SERVICES=1 requires it`);
+    });
+    it('runs against MariaDB', () => {});
+  });
+} else {
+  it('MysqlStorage against MariaDB', { skip: `MariaDB not reachable on ${where}` }, () => {});
+}

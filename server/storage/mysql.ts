@@ -1,0 +1,459 @@
+import { createHash } from 'node:crypto';
+import { createConnection, createPool, escapeId } from 'mysql2/promise';
+import type { Connection, Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { QueuedMessage, RetainedMessage, Storage, StorageStats, SubscriptionRecord } from './storage';
+
+export interface MysqlStorageOptions {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  /** Created when missing, in utf8mb4 with a binary collation. */
+  database: string;
+  /** Most connections the pool opens. Default 10. */
+  connectionLimit?: number;
+  /** How long opening one connection may take before it fails, in ms. Default 5000. */
+  connectTimeoutMs?: number;
+  /**
+   * How long one statement may go unanswered before it fails and its
+   * connection is dropped, in ms. Default 60000, above InnoDB's default
+   * 50 s lock wait so the server's own error comes first.
+   */
+  queryTimeoutMs?: number;
+}
+
+type Op =
+  | { kind: 'enqueue'; messages: QueuedMessage[]; resolve: () => void; reject: (error: unknown) => void }
+  | { kind: 'ack'; clientId: string; id: string; resolve: (found: boolean) => void; reject: (error: unknown) => void };
+
+/**
+ * Keys must compare exactly (JMQT 5: `alice` and `Alice`, `cafe` and `café`
+ * are different clients and channels). A binary collation does that; the
+ * NO PAD ones also keep `a` and `a ` apart, which `utf8mb4_bin` does not.
+ */
+const COLLATIONS = ['utf8mb4_nopad_bin', 'utf8mb4_0900_bin', 'utf8mb4_bin'];
+
+// Ids are VARCHAR(255) and channels VARCHAR(1024): a longer one fails the
+// call instead of being cut. A channel key would pass InnoDB's 3072-byte
+// index limit (1024 × 4 bytes), so tables key on its SHA-256 instead.
+// The queue's AUTO_INCREMENT seq is the insertion order, which is the
+// delivery order (JMQT 5: stored QoS 1 messages go out oldest first). Like
+// the SQLite schema, (client_id, id) is the queue's only secondary index: it
+// also serves queuedFor, unsubscribe and queuedCounts, which read by client.
+const schema = (c: string) => [
+  `CREATE TABLE IF NOT EXISTS subscriptions (
+     client_id    VARCHAR(255)  COLLATE ${c} NOT NULL,
+     channel_hash BINARY(32)    NOT NULL,
+     channel      VARCHAR(1024) COLLATE ${c} NOT NULL,
+     persistent   BOOLEAN       NOT NULL,
+     PRIMARY KEY (client_id, channel_hash)
+   ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${c}`,
+  `CREATE TABLE IF NOT EXISTS queue (
+     seq       BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+     client_id VARCHAR(255)  COLLATE ${c} NOT NULL,
+     id        VARCHAR(255)  COLLATE ${c} NOT NULL,
+     channel   VARCHAR(1024) COLLATE ${c} NOT NULL,
+     data      LONGTEXT      COLLATE ${c} NOT NULL,
+     sender    VARCHAR(255)  COLLATE ${c} NOT NULL,
+     UNIQUE KEY queue_client_id (client_id, id)
+   ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${c}`,
+  `CREATE TABLE IF NOT EXISTS retained (
+     channel_hash BINARY(32)    NOT NULL PRIMARY KEY,
+     channel      VARCHAR(1024) COLLATE ${c} NOT NULL,
+     data         LONGTEXT      COLLATE ${c} NOT NULL,
+     sender       VARCHAR(255)  COLLATE ${c} NOT NULL
+   ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${c}`,
+];
+
+// Strict, so a value too long fails instead of being cut; and without
+// NO_BACKSLASH_ESCAPES, which the client-side escaping of mysql2 relies on.
+const SESSION_SQL = `SET SESSION sql_mode = 'STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'`;
+const ER_LOCK_DEADLOCK = 1213;
+/** Rows per statement for key lists (IN, OR), far below any server limit. */
+const KEYS_PER_STATEMENT = 500;
+
+const channelHash = (channel: string): Buffer => createHash('sha256').update(channel, 'utf8').digest();
+const ackKey = (clientId: string, id: string) => `${clientId.length}:${clientId}${id}`;
+const notOpen = () => new Error('MysqlStorage is not open');
+const settle = (): void => undefined;
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** A lost connection, a timeout or a failed handshake: the connection is no longer usable. */
+function brokeConnection(error: unknown): boolean {
+  const e = error as { fatal?: boolean; code?: string };
+  return e?.fatal === true || e?.code === 'PROTOCOL_SEQUENCE_TIMEOUT';
+}
+
+/**
+ * Storage on MySQL or MariaDB (InnoDB) through a mysql2 pool, for brokers
+ * that share one database. Mirrors SqliteStorage: enqueues and
+ * acknowledgements made within one event-loop tick, plus those made while
+ * the previous batch was committing, go in a single transaction; callers
+ * resolve after its COMMIT and are rejected together when it fails.
+ *
+ * Calls apply in the order they were made: a write starts once every earlier
+ * call has finished, a read once every earlier write has. Reads in a row run
+ * side by side on the pool.
+ *
+ * A resolved enqueue is durable as far as the server is: keep InnoDB's
+ * default `innodb_flush_log_at_trx_commit = 1`. `max_allowed_packet` must
+ * exceed the largest message; batches are split into statements below it.
+ */
+export class MysqlStorage implements Storage {
+  private pool: Pool | undefined;
+  private isOpen = false;
+  /** Settles once every write called so far has. */
+  private writes: Promise<void> = Promise.resolve();
+  /** Reads called since the last write, which it must wait for. */
+  private reads: Promise<void>[] = [];
+  /** The batch still gathering: the last call made, not started yet. */
+  private batch: Op[] | undefined;
+  /** Pool connections whose session settings are made. */
+  private readonly prepared = new WeakSet<object>();
+  /** Characters one multi-row INSERT may carry (3 bytes each at worst, escaped). */
+  private statementChars = 1 << 20;
+
+  constructor(private readonly options: MysqlStorageOptions) {}
+
+  private get queryTimeout(): number {
+    return this.options.queryTimeoutMs ?? 60_000;
+  }
+
+  async open(): Promise<void> {
+    if (this.pool) throw new Error('MysqlStorage is already open');
+    const { host, port, user, password, database } = this.options;
+    const connection = { host, port, user, password, connectTimeout: this.options.connectTimeoutMs ?? 5000, charset: 'UTF8MB4_BIN' };
+    const admin = await createConnection(connection);
+    admin.on('error', settle); // a drop between statements fails the next one instead
+    try {
+      const run = (sql: string, values?: unknown[]) => this.query(admin, sql, values);
+      const [found] = await run('SELECT COLLATION_NAME AS name FROM information_schema.COLLATIONS WHERE COLLATION_NAME IN (?)', [COLLATIONS]);
+      const names = new Set(found.map((row) => row['name'] as string));
+      const collation = COLLATIONS.find((name) => names.has(name)) ?? 'utf8mb4_bin';
+      await run(`CREATE DATABASE IF NOT EXISTS ${escapeId(database)} CHARACTER SET utf8mb4 COLLATE ${collation}`);
+      await run(`USE ${escapeId(database)}`);
+      await run(SESSION_SQL);
+      for (const sql of schema(collation)) await run(sql);
+      const [[limits]] = await run('SELECT @@max_allowed_packet AS packet');
+      const packet = Math.min(Number(limits?.['packet'] ?? 0) || 4 << 20, 64 << 20);
+      this.statementChars = Math.max(64 << 10, Math.floor((packet * 0.9) / 3));
+    } finally {
+      await admin.end().catch(() => admin.destroy());
+    }
+    this.pool = createPool({
+      ...connection,
+      database,
+      connectionLimit: this.options.connectionLimit ?? 10,
+      maxIdle: this.options.connectionLimit ?? 10,
+      enableKeepAlive: true,
+    });
+    this.isOpen = true;
+  }
+
+  async close(): Promise<void> {
+    if (!this.isOpen || !this.pool) return;
+    this.isOpen = false;
+    this.batch = undefined;
+    await Promise.all([this.writes, ...this.reads]);
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool.end();
+  }
+
+  subscribe(record: SubscriptionRecord): Promise<void> {
+    return this.write(async (c) => {
+      await this.query(
+        c,
+        `INSERT INTO subscriptions (client_id, channel_hash, channel, persistent) VALUES (?, ?, ?, ?)
+         ON DUPLICATE KEY UPDATE persistent = VALUES(persistent)`,
+        [record.clientId, channelHash(record.channel), record.channel, record.persistent],
+      );
+    });
+  }
+
+  // JMQT 5: unsubscribing drops the client's queued copies on that channel.
+  unsubscribe(clientId: string, channel: string): Promise<boolean> {
+    return this.write((c) =>
+      this.transaction(c, async () => {
+        await this.query(c, 'DELETE FROM queue WHERE client_id = ? AND channel = ?', [clientId, channel]);
+        const [result] = await this.query(c, 'DELETE FROM subscriptions WHERE client_id = ? AND channel_hash = ?', [clientId, channelHash(channel)]);
+        return (result as unknown as ResultSetHeader).affectedRows > 0;
+      }),
+    );
+  }
+
+  // JMQT 5 "Sessions": temporary subscriptions leave with their queued copies.
+  removeTemporary(clientId: string): Promise<string[]> {
+    return this.write((c) =>
+      this.transaction(c, async () => {
+        const [rows] = await this.query(c, 'SELECT channel FROM subscriptions WHERE client_id = ? AND persistent = 0 FOR UPDATE', [clientId]);
+        const channels = rows.map((row) => row['channel'] as string);
+        for (const some of chunks(channels, KEYS_PER_STATEMENT))
+          await this.query(c, 'DELETE FROM queue WHERE client_id = ? AND channel IN (?)', [clientId, some]);
+        if (channels.length > 0) await this.query(c, 'DELETE FROM subscriptions WHERE client_id = ? AND persistent = 0', [clientId]);
+        return channels;
+      }),
+    );
+  }
+
+  removeAllTemporary(): Promise<number> {
+    return this.write((c) =>
+      this.transaction(c, async () => {
+        await this.query(
+          c,
+          `DELETE q FROM queue q JOIN subscriptions s ON s.client_id = q.client_id AND s.channel = q.channel
+           WHERE s.persistent = 0`,
+        );
+        const [result] = await this.query(c, 'DELETE FROM subscriptions WHERE persistent = 0');
+        return (result as unknown as ResultSetHeader).affectedRows;
+      }),
+    );
+  }
+
+  subscriptionsOf(clientId: string): Promise<SubscriptionRecord[]> {
+    return this.read(async (c) => {
+      const [rows] = await this.query(c, 'SELECT client_id, channel, persistent FROM subscriptions WHERE client_id = ?', [clientId]);
+      return rows.map(toRecord);
+    });
+  }
+
+  allSubscriptions(): Promise<SubscriptionRecord[]> {
+    return this.read(async (c) => (await this.query(c, 'SELECT client_id, channel, persistent FROM subscriptions'))[0].map(toRecord));
+  }
+
+  /**
+   * Resolves after the transaction holding these copies has committed. The
+   * array is read when the batch is written (a later tick), not copied.
+   * A copy whose (clientId, id) is already queued is left as it was.
+   */
+  enqueue(messages: QueuedMessage[]): Promise<void> {
+    if (!this.isOpen) return Promise.reject(notOpen());
+    if (messages.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => this.gather({ kind: 'enqueue', messages, resolve, reject }));
+  }
+
+  acknowledge(clientId: string, id: string): Promise<boolean> {
+    if (!this.isOpen) return Promise.reject(notOpen());
+    return new Promise<boolean>((resolve, reject) => this.gather({ kind: 'ack', clientId, id, resolve, reject }));
+  }
+
+  queuedFor(clientId: string): Promise<QueuedMessage[]> {
+    return this.read(async (c) => {
+      const [rows] = await this.query(c, 'SELECT id, client_id AS clientId, channel, data, sender FROM queue WHERE client_id = ? ORDER BY seq', [clientId]);
+      return rows.map((row) => ({ id: row['id'], clientId: row['clientId'], channel: row['channel'], data: row['data'], sender: row['sender'] }));
+    });
+  }
+
+  retain(message: RetainedMessage): Promise<void> {
+    return this.write(async (c) => {
+      await this.query(
+        c,
+        `INSERT INTO retained (channel_hash, channel, data, sender) VALUES (?, ?, ?, ?)
+         ON DUPLICATE KEY UPDATE channel = VALUES(channel), data = VALUES(data), sender = VALUES(sender)`,
+        [channelHash(message.channel), message.channel, message.data, message.sender],
+      );
+    });
+  }
+
+  clearRetained(channel: string): Promise<void> {
+    return this.write(async (c) => {
+      await this.query(c, 'DELETE FROM retained WHERE channel_hash = ?', [channelHash(channel)]);
+    });
+  }
+
+  retainedFor(channels: string[]): Promise<RetainedMessage[]> {
+    const wanted = new Set(channels);
+    return this.read(async (c) => {
+      const out: RetainedMessage[] = [];
+      for (const some of chunks([...wanted], KEYS_PER_STATEMENT)) {
+        const [rows] = await this.query(c, 'SELECT channel, data, sender FROM retained WHERE channel_hash IN (?)', [some.map(channelHash)]);
+        for (const row of rows) if (wanted.has(row['channel'])) out.push(toRetained(row));
+      }
+      return out;
+    });
+  }
+
+  allRetained(): Promise<RetainedMessage[]> {
+    return this.read(async (c) => (await this.query(c, 'SELECT channel, data, sender FROM retained'))[0].map(toRetained));
+  }
+
+  stats(): Promise<StorageStats> {
+    return this.read(async (c) => {
+      const [[row]] = await this.query(
+        c,
+        `SELECT (SELECT COUNT(*) FROM subscriptions) AS subscriptions,
+                (SELECT COUNT(*) FROM retained) AS retained,
+                (SELECT COUNT(*) FROM queue) AS queued`,
+      );
+      return { subscriptions: Number(row?.['subscriptions']), retained: Number(row?.['retained']), queued: Number(row?.['queued']) };
+    });
+  }
+
+  queuedCounts(): Promise<Map<string, number>> {
+    return this.read(async (c) => {
+      const [rows] = await this.query(c, 'SELECT client_id, COUNT(*) AS n FROM queue GROUP BY client_id');
+      return new Map(rows.map((row) => [row['client_id'] as string, Number(row['n'])]));
+    });
+  }
+
+  /** Adds an enqueue or acknowledge to the batch still gathering, or starts one. */
+  private gather(op: Op): void {
+    if (this.batch) {
+      this.batch.push(op);
+      return;
+    }
+    const ops: Op[] = [op];
+    // setImmediate rather than a microtask, as in SqliteStorage: the batch
+    // also gathers the pubs of every socket read in this loop turn.
+    const done = this.write(async (c) => {
+      if (this.batch === ops) this.batch = undefined;
+      return this.transaction(c, () => this.applyOps(c, ops));
+    }, true);
+    this.batch = ops;
+    done.then(
+      (found) => ops.forEach((o, i) => (o.kind === 'ack' ? o.resolve(found[i]!) : o.resolve())),
+      (error: unknown) => ops.forEach((o) => o.reject(error)),
+    );
+  }
+
+  private async applyOps(c: PoolConnection, ops: Op[]): Promise<boolean[]> {
+    const found: boolean[] = [];
+    for (let i = 0; i < ops.length; ) {
+      const copies: QueuedMessage[] = [];
+      for (let op = ops[i]; op?.kind === 'enqueue'; op = ops[++i]) {
+        for (const m of op.messages) copies.push(m);
+        found.push(true);
+      }
+      if (copies.length > 0) await this.insertQueued(c, copies);
+      const acks: { clientId: string; id: string }[] = [];
+      for (let op = ops[i]; op?.kind === 'ack'; op = ops[++i]) acks.push(op);
+      if (acks.length > 0) found.push(...(await this.deleteQueued(c, acks)));
+    }
+    return found;
+  }
+
+  /** Multi-row INSERTs, each below max_allowed_packet. */
+  private async insertQueued(c: PoolConnection, copies: QueuedMessage[]): Promise<void> {
+    // A duplicate (client_id, id) keeps the first copy instead of failing the
+    // whole batch, which also holds other publishers' messages. Not INSERT
+    // IGNORE: that would also turn a too-long value into a truncation.
+    const sql = `INSERT INTO queue (client_id, id, channel, data, sender) VALUES ? ON DUPLICATE KEY UPDATE seq = seq`;
+    let rows: unknown[][] = [];
+    let chars = 0;
+    for (const m of copies) {
+      const size = m.clientId.length + m.id.length + m.channel.length + m.data.length + m.sender.length + 32;
+      if (rows.length > 0 && chars + size > this.statementChars) {
+        await this.query(c, sql, [rows]);
+        rows = [];
+        chars = 0;
+      }
+      rows.push([m.clientId, m.id, m.channel, m.data, m.sender]);
+      chars += size;
+    }
+    await this.query(c, sql, [rows]);
+  }
+
+  /**
+   * Deletes a run of acknowledgements in two statements per chunk. Which ones
+   * were there is decided here with exact string equality, so a repeated ack
+   * in the same batch answers false the second time, as it would one by one.
+   */
+  private async deleteQueued(c: PoolConnection, acks: { clientId: string; id: string }[]): Promise<boolean[]> {
+    const found: boolean[] = [];
+    for (const some of chunks(acks, KEYS_PER_STATEMENT)) {
+      const where = some.map(() => '(client_id = ? AND id = ?)').join(' OR ');
+      const [rows] = await this.query(c, `SELECT seq, client_id, id FROM queue WHERE ${where} FOR UPDATE`, some.flatMap((a) => [a.clientId, a.id]));
+      const seqs = new Map(rows.map((row) => [ackKey(row['client_id'], row['id']), row['seq'] as number]));
+      const doomed: number[] = [];
+      for (const a of some) {
+        const key = ackKey(a.clientId, a.id);
+        const seq = seqs.get(key);
+        found.push(seq !== undefined);
+        if (seq === undefined) continue;
+        seqs.delete(key);
+        doomed.push(seq);
+      }
+      if (doomed.length > 0) await this.query(c, 'DELETE FROM queue WHERE seq IN (?)', [doomed]);
+    }
+    return found;
+  }
+
+  /** Runs `work` after every earlier write: reads in a row share the wait. */
+  private read<T>(work: (c: PoolConnection) => Promise<T>): Promise<T> {
+    if (!this.isOpen) return Promise.reject(notOpen());
+    this.batch = undefined;
+    const done = this.writes.then(() => this.withConnection(work));
+    this.reads.push(done.then(settle, settle));
+    if (this.reads.length > 1000) this.reads = [Promise.all(this.reads).then(settle)];
+    return done;
+  }
+
+  /** Runs `work` after every earlier call, optionally one loop turn later still. */
+  private write<T>(work: (c: PoolConnection) => Promise<T>, nextTick = false): Promise<T> {
+    if (!this.isOpen) return Promise.reject(notOpen());
+    this.batch = undefined;
+    const before = this.reads.length > 0 ? Promise.all([this.writes, ...this.reads]) : this.writes;
+    this.reads = [];
+    const done = (nextTick ? before.then(nextTurn) : before).then(() => this.withConnection(work));
+    this.writes = done.then(settle, settle);
+    return done;
+  }
+
+  private async withConnection<T>(work: (c: PoolConnection) => Promise<T>): Promise<T> {
+    if (!this.pool) throw notOpen();
+    const c = await this.pool.getConnection();
+    try {
+      if (!this.prepared.has(c.connection)) {
+        await this.query(c, SESSION_SQL);
+        this.prepared.add(c.connection);
+      }
+      const result = await work(c);
+      c.release();
+      return result;
+    } catch (error) {
+      if (brokeConnection(error)) c.destroy();
+      else c.release();
+      throw error;
+    }
+  }
+
+  /** BEGIN … COMMIT, rolled back on failure; retried twice when InnoDB picks it as a deadlock victim. */
+  private async transaction<T>(c: PoolConnection, work: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      await this.query(c, 'START TRANSACTION');
+      try {
+        const result = await work();
+        await this.query(c, 'COMMIT');
+        return result;
+      } catch (error) {
+        if (brokeConnection(error)) throw error;
+        try {
+          await this.query(c, 'ROLLBACK');
+        } catch {
+          c.destroy(); // the server rolls back when the connection goes
+          throw error;
+        }
+        if ((error as { errno?: number }).errno !== ER_LOCK_DEADLOCK || attempt >= 3) throw error;
+      }
+    }
+  }
+
+  private async query(c: Connection, sql: string, values?: unknown[]): Promise<[RowDataPacket[], unknown]> {
+    const [rows, fields] = await c.query<RowDataPacket[]>({ sql, timeout: this.queryTimeout }, values);
+    return [rows, fields];
+  }
+}
+
+function toRecord(row: RowDataPacket): SubscriptionRecord {
+  return { clientId: row['client_id'], channel: row['channel'], persistent: Number(row['persistent']) !== 0 };
+}
+
+function toRetained(row: RowDataPacket): RetainedMessage {
+  return { channel: row['channel'], data: row['data'], sender: row['sender'] };
+}
