@@ -8,11 +8,15 @@ import type { NextFunction, Request, Response } from 'express';
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
+export function isLoopback(address: string): boolean {
+  return LOOPBACK.test(address);
+}
+
 export function adminAuth(adminToken: string) {
   const expected = Buffer.from(adminToken);
   return (request: Request, response: Response, next: NextFunction) => {
     if (!adminToken) {
-      if (LOOPBACK.test(request.socket.remoteAddress ?? '')) return next();
+      if (isLoopback(request.socket.remoteAddress ?? '')) return next();
       response.status(403).json({ error: 'no ADMIN_TOKEN is configured: the API answers loopback callers only' });
       return;
     }
