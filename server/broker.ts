@@ -19,6 +19,9 @@ import type { Wire } from './outbound';
 import type { TransportName } from '../shared/keys';
 import { ConnectionGuard } from './limits/connection-guard';
 import { BrokerMetrics } from './metrics';
+import { Cluster } from './cluster/cluster';
+import type { ClusterBus } from './cluster/bus';
+import type { Ownership } from './cluster/ownership';
 import { QueueDepths } from './limits/queue-depths';
 
 export class Broker implements SessionHost, ServerApi {
@@ -33,6 +36,7 @@ export class Broker implements SessionHost, ServerApi {
   readonly startedAt = Date.now();
   readonly queueDepths: QueueDepths;
   readonly metrics: BrokerMetrics;
+  readonly cluster: Cluster;
   private readonly guard: ConnectionGuard;
   /** Session ends in progress, awaited by a new session of the same client id. */
   private readonly ending = new Map<string, Promise<void>>();
@@ -43,7 +47,9 @@ export class Broker implements SessionHost, ServerApi {
     readonly storage: Storage,
     readonly app: Application,
     readonly log: Logger,
+    cluster: { bus: ClusterBus; ownership: Ownership; enabled: boolean },
   ) {
+    this.cluster = new Cluster(this, cluster.bus, cluster.ownership, cluster.enabled);
     this.outboundLimit = config.OUTBOUND_BUFFER_BYTES;
     this.publisher = new Publisher(this);
     this.queueDepths = new QueueDepths(storage);
@@ -70,14 +76,25 @@ export class Broker implements SessionHost, ServerApi {
   }
 
   async start(): Promise<void> {
-    // After a restart no session survives, so neither do temporary subscriptions (JMQT 5).
-    const removed = await this.storage.removeAllTemporary();
-    if (removed > 0) this.log.info(`removed ${removed} temporary subscriptions left by the previous run`);
-    for (const record of await this.storage.allSubscriptions()) this.index.add(record);
+    // After a restart of a single node no session survives, so neither do
+    // temporary subscriptions (JMQT 5). In a cluster the other nodes' are live;
+    // a new session of the same client removes its leftovers instead.
+    if (!this.cluster.enabled) {
+      const removed = await this.storage.removeAllTemporary();
+      if (removed > 0) this.log.info(`removed ${removed} temporary subscriptions left by the previous run`);
+    }
+    await this.reloadSubscriptions();
     await this.queueDepths.load();
+    await this.cluster.start();
     this.sweepTimer = setInterval(() => this.sweep(), 1000);
     this.sweepTimer.unref();
     this.app.attach?.(this);
+  }
+
+  async reloadSubscriptions(): Promise<void> {
+    const records = await this.storage.allSubscriptions();
+    this.index.clear();
+    for (const record of records) this.index.add(record);
   }
 
   /** Closes every connection and waits for their session ends. */
@@ -85,6 +102,7 @@ export class Broker implements SessionHost, ServerApi {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     for (const session of this.connections) session.close('server shutting down');
     await Promise.all([...this.ending.values()]);
+    await this.cluster.stop();
     this.publisher.stop();
   }
 
@@ -160,10 +178,15 @@ export class Broker implements SessionHost, ServerApi {
     session.state = 'session';
     if (previous && previous !== session) {
       this.log.info(`${previous.describe()} taken over by a new session from ${session.remoteHost} over ${session.protocol}`);
+      previous.takenOver = true;
       previous.close('taken over by a new session');
     }
     const pending = this.ending.get(clientId);
     if (pending) await pending;
+    await this.cluster.claim(session);
+    // Whatever temporary subscriptions this client id still has belong to an
+    // ended session: taken over here, on another node, or on a node that died.
+    await this.removeTemporary(clientId);
     // JMQT 5: the server, not the client, subscribes every session to its P2P channel.
     await this.subscribe(clientId, p2pChannel(clientId), true);
     this.log.info(`session started: ${session.describe()}`);
@@ -194,17 +217,19 @@ export class Broker implements SessionHost, ServerApi {
 
   /**
    * Runs after the previous end of the same client id; a new session of that
-   * client waits for it before subscribing anything, so the temporary
-   * subscriptions removed here are always the ended session's own.
+   * client waits for it before subscribing anything. A session that was taken
+   * over leaves its temporary subscriptions to the new one, which removes them
+   * before it starts, so they are never the new session's own.
    */
   private async endSession(session: Session): Promise<void> {
     const peer: Peer = { clientId: session.clientId, remoteHost: session.remoteHost, protocol: session.protocol };
-    try {
-      const channels = await this.storage.removeTemporary(session.clientId);
-      for (const channel of channels) this.index.remove(session.clientId, channel);
-      if (channels.length > 0) await this.queueDepths.reload(session.clientId);
-    } catch (error) {
-      this.log.error(`removing temporary subscriptions of ${session.describe()}: ${(error as Error).message}`);
+    if (!session.takenOver) {
+      this.cluster.released(session);
+      try {
+        await this.removeTemporary(session.clientId);
+      } catch (error) {
+        this.log.error(`removing temporary subscriptions of ${session.describe()}: ${(error as Error).message}`);
+      }
     }
     this.notify(() => session.disconnected && this.app.onDisconnect(peer), 'disconnection notifier');
     this.notify(() => this.app.onConnectionClose(peer), 'connection close notifier');
@@ -222,13 +247,24 @@ export class Broker implements SessionHost, ServerApi {
   async subscribe(clientId: string, channel: string, persistent: boolean): Promise<void> {
     await this.storage.subscribe({ clientId, channel, persistent });
     this.index.add({ clientId, channel, persistent });
+    this.cluster.subscribed(clientId, channel, persistent);
   }
 
   async unsubscribe(clientId: string, channel: string): Promise<boolean> {
     const existed = await this.storage.unsubscribe(clientId, channel);
     const removed = this.index.remove(clientId, channel) || existed;
+    this.cluster.unsubscribed(clientId, [channel]);
     await this.queueDepths.reload(clientId);
     return removed;
+  }
+
+  /** JMQT 5: a session's end takes its temporary subscriptions and their queued copies. */
+  private async removeTemporary(clientId: string): Promise<void> {
+    const channels = await this.storage.removeTemporary(clientId);
+    if (channels.length === 0) return;
+    for (const channel of channels) this.index.remove(clientId, channel);
+    this.cluster.unsubscribed(clientId, channels);
+    await this.queueDepths.reload(clientId);
   }
 
   publish(publication: Publication): number | Promise<number> {
@@ -257,8 +293,9 @@ export class Broker implements SessionHost, ServerApi {
     await this.publish({ channel: name, data, qos: options.qos ?? 0, retain: options.retain ?? false, sender: '' });
   }
 
+  /** On this node or, in a cluster, on any node. */
   isConnected(clientId: string): boolean {
-    return this.sessions.has(clientId);
+    return this.cluster.isOnline(clientId);
   }
 }
 

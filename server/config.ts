@@ -72,6 +72,10 @@ const schema = {
   TOKEN_TTL_SECONDS: { default: 86400, kind: positive },
   /** Built dashboard served at `/`. */
   DASHBOARD_PATH: { default: 'dist/client/browser', kind: text },
+  /** This node's name in a cluster; empty: host name, process id and a random suffix. */
+  NODE_ID: { default: '', kind: text },
+  /** How long a node's claim on a client id lasts without renewal, seconds (cluster). */
+  CLUSTER_LEASE_SECONDS: { default: 10, kind: { type: 'int', min: 1, max: 3600 } },
   ENABLE_REDIS: { default: false, kind: flag },
   REDIS_HOST: { default: '127.0.0.1', kind: text },
   REDIS_PORT: { default: 6379, kind: port },

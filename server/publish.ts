@@ -89,14 +89,25 @@ export class Publisher {
     let online = 0;
     if (subscribers) {
       let frame: OutFrame | null = null;
+      let data: string | null = null;
+      let nodes: Set<string> | null = null;
       for (const clientId of subscribers.keys()) {
         // JMQT 5 decision: the publisher does not receive its own message.
         if (clientId === sender) continue;
         const session = broker.sessions.get(clientId);
-        if (!session) continue;
-        frame ??= new OutFrame(encodePush(channel, JSON.stringify(publication.data), sender, ''));
-        session.pushQos0(frame);
-        online++;
+        if (session) {
+          data ??= JSON.stringify(publication.data);
+          frame ??= new OutFrame(encodePush(channel, data, sender, ''));
+          session.pushQos0(frame);
+          online++;
+        } else if (broker.cluster.enabled) {
+          const node = broker.cluster.nodeOf(clientId);
+          if (node) (nodes ??= new Set()).add(node);
+        }
+      }
+      if (nodes) {
+        broker.cluster.forward(nodes, { t: 'pub', cn: channel, dt: data ?? JSON.stringify(publication.data), cl: sender });
+        online += nodes.size;
       }
     }
     return this.p2pStatus(channel, online);
@@ -133,14 +144,40 @@ export class Publisher {
     let online = 0;
     if (copies.length > 0) {
       const frame = new OutFrame(encodePush(channel, data, sender, { id }));
+      let nodes: Set<string> | null = null;
       for (const copy of copies) {
         const session = broker.sessions.get(copy.clientId);
-        if (!session) continue;
-        session.pushQos1(frame, id);
-        online++;
+        if (session) {
+          session.pushQos1(frame, id);
+          online++;
+        } else if (broker.cluster.enabled) {
+          const node = broker.cluster.nodeOf(copy.clientId);
+          if (node) (nodes ??= new Set()).add(node);
+        }
+      }
+      if (nodes) {
+        broker.cluster.forward(nodes, { t: 'pub', cn: channel, dt: data, cl: sender, id });
+        online += nodes.size;
       }
     }
     return this.p2pStatus(channel, online);
+  }
+
+  /**
+   * A publish routed here by another node: push to this node's subscribers of
+   * the channel. QoS 1 copies are already in shared storage, under `id`.
+   */
+  deliverLocal(channel: string, data: string, sender: string, id?: string): void {
+    const subscribers = this.broker.index.subscribers(channel);
+    if (!subscribers) return;
+    const frame = new OutFrame(encodePush(channel, data, sender, id === undefined ? '' : { id }));
+    for (const clientId of subscribers.keys()) {
+      if (clientId === sender) continue;
+      const session = this.broker.sessions.get(clientId);
+      if (!session) continue;
+      if (id === undefined) session.pushQos0(frame);
+      else session.pushQos1(frame, id);
+    }
   }
 
   /** Recipients whose queue is at MAX_QUEUED_PER_CLIENT already. */
@@ -164,6 +201,6 @@ export class Publisher {
   /** JMQT 5: a P2P pub whose target is not connected is answered 8 (stored anyway with QoS 1). */
   private p2pStatus(channel: string, online: number): number {
     if (online > 0 || channelKind(channel) !== 'p2p') return Status.OK;
-    return this.broker.sessions.has(channel.slice(1)) ? Status.OK : Status.CLIENT_OFFLINE;
+    return this.broker.isConnected(channel.slice(1)) ? Status.OK : Status.CLIENT_OFFLINE;
   }
 }

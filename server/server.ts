@@ -11,8 +11,16 @@ import { defaultConfig, validateConfig, type Config } from './config';
 import { withDefaults, type Application } from './hooks';
 import { createLogger, type Logger } from './log';
 import { Broker } from './broker';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { SqliteStorage } from './storage/sqlite';
+import { MysqlStorage } from './storage/mysql';
 import type { Storage } from './storage/storage';
+import type { ClusterBus } from './cluster/bus';
+import { LocalBus } from './cluster/local';
+import { RedisBus } from './cluster/redis';
+import { LocalOwnership, type Ownership } from './cluster/ownership';
+import { RedisOwnership } from './cluster/redis-ownership';
 import { acceptSocket } from './transports/socket';
 import { attachWebSocket } from './transports/websocket';
 import { createHttpApp } from './http/app';
@@ -23,8 +31,28 @@ export interface ServerOptions {
   /** The eight hooks; those left out keep their safe defaults. */
   application?: Partial<Application>;
   logger?: Logger;
-  /** Default: SQLite at SQLITE_PATH. */
+  /** Default: MySQL with ENABLE_MYSQL = 1, else SQLite at SQLITE_PATH. */
   storage?: Storage;
+  /** Default: Redis with ENABLE_REDIS = 1, else a single node. */
+  cluster?: { bus: ClusterBus; ownership: Ownership };
+}
+
+function createStorage(config: Config): Storage {
+  if (config.ENABLE_MYSQL) {
+    return new MysqlStorage({ host: config.MYSQL_HOST, port: config.MYSQL_PORT, user: config.MYSQL_USER, password: config.MYSQL_PSWD, database: config.MYSQL_DB });
+  }
+  return new SqliteStorage({ path: config.SQLITE_PATH, synchronous: config.SQLITE_SYNC as 'full' | 'normal' });
+}
+
+function createCluster(config: Config): { bus: ClusterBus; ownership: Ownership; enabled: boolean } {
+  const nodeId = config.NODE_ID || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  if (!config.ENABLE_REDIS) return { bus: new LocalBus(nodeId), ownership: new LocalOwnership(), enabled: false };
+  const redis = { host: config.REDIS_HOST, port: config.REDIS_PORT, db: config.REDIS_DB_INDEX, password: config.REDIS_PASSWORD };
+  return {
+    bus: new RedisBus(nodeId, redis),
+    ownership: new RedisOwnership(nodeId, redis, config.CLUSTER_LEASE_SECONDS * 1000),
+    enabled: true,
+  };
 }
 
 export interface ListeningPorts {
@@ -65,10 +93,17 @@ function closeListener(server: Listener): Promise<void> {
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const config = validateConfig({ ...defaultConfig(), ...options.config });
   const log = options.logger ?? createLogger(config.LOG_MODE, config.LOG_PATH);
-  const storage = options.storage ?? new SqliteStorage({ path: config.SQLITE_PATH, synchronous: config.SQLITE_SYNC as 'full' | 'normal' });
+  const storage = options.storage ?? createStorage(config);
   await storage.open();
-  const broker = new Broker(config, storage, withDefaults(options.application ?? {}), log);
-  await broker.start();
+  const cluster = options.cluster ? { ...options.cluster, enabled: true } : createCluster(config);
+  const broker = new Broker(config, storage, withDefaults(options.application ?? {}), log, cluster);
+  try {
+    await broker.start();
+  } catch (error) {
+    await broker.stop().catch(() => undefined);
+    await storage.close();
+    throw error;
+  }
 
   const listeners: Listener[] = [];
   const host = config.BIND_ADDRESS;
@@ -102,6 +137,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         await broker.stop();
         await stopped;
         await storage.close();
+        await (cluster.ownership as { close?: () => Promise<void> }).close?.();
       })()),
     };
   } catch (error) {

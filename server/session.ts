@@ -33,6 +33,10 @@ export class Session implements Peer {
   endReason = '';
   /** The client sent `disconn`. */
   disconnected = false;
+  /** Ownership fence of this session's claim on its client id; 0 before conn. */
+  fence = 0;
+  /** A newer session of the same client id replaced this one (here or on another node). */
+  takenOver = false;
   /** Since when the outbound buffer is over OUTBOUND_BUFFER_BYTES, ms; 0 when it is not. */
   overLimitSince = 0;
 

@@ -19,6 +19,12 @@ export class SubscriptionIndex {
     return this.byChannel.size;
   }
 
+  clear(): void {
+    this.byChannel.clear();
+    this.byClient.clear();
+    this.total = 0;
+  }
+
   add({ clientId, channel, persistent }: SubscriptionRecord): void {
     let clients = this.byChannel.get(channel);
     if (!clients) this.byChannel.set(channel, (clients = new Map()));

@@ -26,6 +26,10 @@ export function handlePub(broker: Broker, session: Session, packet: PubPacket): 
   return whenReady(verdict, (value) => {
     const status = asStatus(value);
     if (status !== Status.OK) return answer(session, packet, status);
+    if (!broker.cluster.ready) {
+      // The cluster bus is down: say so, rather than reach only this node's subscribers.
+      return answer(session, packet, Status.SERVER_ERROR);
+    }
     let result: number | Promise<number>;
     try {
       result = broker.publish({ channel: packet.cn, data: packet.dt, qos: packet.q, retain: packet.rt === 1, sender: session.clientId, pubId: packet.id });

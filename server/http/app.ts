@@ -11,8 +11,14 @@ export function createHttpApp(broker: Broker): express.Express {
   app.disable('x-powered-by');
   const admin = adminAuth(broker.config.ADMIN_TOKEN);
   // Load balancers probe health without credentials.
-  app.get('/api/health', (_request, response) => {
-    response.json({ status: 'ok', uptimeSeconds: Math.round((Date.now() - broker.startedAt) / 1000) });
+  app.get('/api/health', async (_request, response) => {
+    const storage = await broker.storage.ping().then(() => 'ok', (error: Error) => `down: ${error.message}`);
+    const bus = !broker.cluster.enabled ? 'single node' : broker.cluster.bus.healthy ? 'ok' : 'down';
+    const healthy = storage === 'ok' && bus !== 'down';
+    response.status(healthy ? 200 : 503).json({
+      status: healthy ? 'ok' : 'degraded', node: broker.cluster.nodeId, storage, bus,
+      uptimeSeconds: Math.round((Date.now() - broker.startedAt) / 1000),
+    });
   });
   app.get('/metrics', admin, async (_request, response, next) => {
     try {

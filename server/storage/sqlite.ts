@@ -100,6 +100,10 @@ export class SqliteStorage implements Storage {
     this.statements = undefined;
   }
 
+  async ping(): Promise<void> {
+    this.ready();
+  }
+
   async subscribe(record: SubscriptionRecord): Promise<void> {
     this.ready().subscribe.run(record.clientId, record.channel, record.persistent ? 1 : 0);
   }

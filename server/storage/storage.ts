@@ -42,6 +42,8 @@ export interface Storage {
   open(): Promise<void>;
   /** Flushes what is pending and releases the backend. */
   close(): Promise<void>;
+  /** Resolves when the backend answers, rejects when it is unreachable (health checks). */
+  ping(): Promise<void>;
 
   /** Adds or updates (the persistent flag) one subscription. */
   subscribe(record: SubscriptionRecord): Promise<void>;

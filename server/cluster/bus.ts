@@ -1,0 +1,34 @@
+/**
+ * The cluster bus only moves messages between nodes (ARCHITECTURE rule 8);
+ * what they mean is decided once, in cluster.ts. Routing is by node: a
+ * publish goes once to each node that holds a subscriber, so bus traffic
+ * grows with nodes, not with clients (unlike the original's channel per client).
+ */
+
+export type BusMessage =
+  /** Deliver to this node's local subscribers of `cn` (data as JSON text). */
+  | { t: 'pub'; cn: string; dt: string; cl: string; id?: string }
+  | { t: 'sub'; cl: string; cn: string; pr: boolean }
+  | { t: 'unsub'; cl: string; cns: string[] }
+  /** A session of `cl` started on `node` with ownership fence `fence`: any older one elsewhere ends. */
+  | { t: 'session'; cl: string; node: string; fence: number }
+  | { t: 'ended'; cl: string; node: string; fence: number }
+  /** A node started and asks the others for their sessions. */
+  | { t: 'hello'; node: string }
+  | { t: 'sessions'; node: string; list: Array<[string, number]> };
+
+export type BusHandler = (message: BusMessage, from: string) => void;
+
+export interface ClusterBus {
+  readonly nodeId: string;
+  /** False while the bus cannot move messages (Redis down). */
+  readonly healthy: boolean;
+  start(handler: BusHandler): Promise<void>;
+  /** To every other node. */
+  broadcast(message: BusMessage): void;
+  /** To one node. */
+  send(nodeId: string, message: BusMessage): void;
+  /** Called after the bus comes back from an outage, so nodes can resynchronise. */
+  onRecovered(listener: () => void): void;
+  stop(): Promise<void>;
+}

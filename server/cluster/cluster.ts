@@ -1,0 +1,178 @@
+/**
+ * The cluster logic, once (ARCHITECTURE rule 8): who holds which client,
+ * takeover across nodes, replicated subscriptions, and routing by node.
+ * A single node runs the same code over a LocalBus with no peers.
+ */
+import type { Broker } from '../broker';
+import type { Session } from '../session';
+import type { BusMessage, ClusterBus } from './bus';
+import type { Ownership } from './ownership';
+
+interface RemoteSession {
+  node: string;
+  fence: number;
+}
+
+export class Cluster {
+  /** Sessions on other nodes: client id → node and fence. */
+  private readonly remote = new Map<string, RemoteSession>();
+  private renewTimer: ReturnType<typeof setInterval> | null = null;
+  private lastRenewal = Date.now();
+
+  constructor(
+    private readonly broker: Broker,
+    readonly bus: ClusterBus,
+    readonly ownership: Ownership,
+    /** False for a single node: the hot path then skips remote routing. */
+    readonly enabled: boolean,
+  ) {}
+
+  get nodeId(): string {
+    return this.bus.nodeId;
+  }
+
+  /** Publishes can be routed everywhere they must go. */
+  get ready(): boolean {
+    return !this.enabled || this.bus.healthy;
+  }
+
+  get remoteSessions(): number {
+    return this.remote.size;
+  }
+
+  async start(): Promise<void> {
+    await this.bus.start((message, from) => this.receive(message, from));
+    if (!this.enabled) return;
+    this.bus.onRecovered(() => {
+      this.resynchronise().catch((error: Error) => this.broker.log.error(`cluster resynchronisation failed: ${error.message}`));
+    });
+    this.bus.broadcast({ t: 'hello', node: this.nodeId });
+    if (Number.isFinite(this.ownership.leaseMs)) {
+      this.renewTimer = setInterval(() => this.renew(), Math.max(200, this.ownership.leaseMs / 3));
+      this.renewTimer.unref();
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    await this.bus.stop();
+  }
+
+  /**
+   * Makes this node the one owner of the session's client id. Throws when
+   * another node claimed it in the meantime, so at most one session survives a race.
+   */
+  async claim(session: Session): Promise<void> {
+    const fence = await this.ownership.claim(session.clientId);
+    session.fence = fence;
+    if (this.enabled && !(await this.ownership.holds(session.clientId, fence))) {
+      throw new Error(`client id '${session.clientId}' was claimed by another node meanwhile`);
+    }
+    this.remote.delete(session.clientId);
+    if (this.enabled) this.bus.broadcast({ t: 'session', cl: session.clientId, node: this.nodeId, fence });
+  }
+
+  released(session: Session): void {
+    if (session.fence === 0) return;
+    this.ownership.release(session.clientId, session.fence).catch((error: Error) => {
+      this.broker.log.warn(`releasing ${session.describe()}: ${error.message}`);
+    });
+    if (this.enabled) this.bus.broadcast({ t: 'ended', cl: session.clientId, node: this.nodeId, fence: session.fence });
+  }
+
+  subscribed(clientId: string, channel: string, persistent: boolean): void {
+    if (this.enabled) this.bus.broadcast({ t: 'sub', cl: clientId, cn: channel, pr: persistent });
+  }
+
+  unsubscribed(clientId: string, channels: string[]): void {
+    if (this.enabled && channels.length > 0) this.bus.broadcast({ t: 'unsub', cl: clientId, cns: channels });
+  }
+
+  /** The node holding a client's session elsewhere, if any. */
+  nodeOf(clientId: string): string | undefined {
+    return this.remote.get(clientId)?.node;
+  }
+
+  isOnline(clientId: string): boolean {
+    return this.broker.sessions.has(clientId) || this.remote.has(clientId);
+  }
+
+  /** One bus message per node that holds subscribers of this publish. */
+  forward(nodes: Iterable<string>, message: Extract<BusMessage, { t: 'pub' }>): void {
+    for (const node of nodes) this.bus.send(node, message);
+  }
+
+  private receive(message: BusMessage, from: string): void {
+    const { broker } = this;
+    switch (message.t) {
+      case 'pub':
+        broker.publisher.deliverLocal(message.cn, message.dt, message.cl, message.id);
+        return;
+      case 'sub':
+        broker.index.add({ clientId: message.cl, channel: message.cn, persistent: message.pr });
+        return;
+      case 'unsub':
+        for (const channel of message.cns) broker.index.remove(message.cl, channel);
+        return;
+      case 'session': {
+        const local = broker.sessions.get(message.cl);
+        if (local && local.fence < message.fence) {
+          broker.log.info(`${local.describe()} taken over by a session on node ${message.node}`);
+          local.takenOver = true;
+          local.close(`taken over by a session on node ${message.node}`);
+        }
+        this.learn(message.cl, { node: message.node, fence: message.fence });
+        return;
+      }
+      case 'ended':
+        if (this.remote.get(message.cl)?.fence === message.fence) this.remote.delete(message.cl);
+        return;
+      case 'hello':
+        this.bus.send(from, { t: 'sessions', node: this.nodeId, list: this.localSessions() });
+        return;
+      case 'sessions':
+        for (const [clientId, fence] of message.list) this.learn(clientId, { node: message.node, fence });
+        return;
+    }
+  }
+
+  private learn(clientId: string, session: RemoteSession): void {
+    const known = this.remote.get(clientId);
+    if (!known || known.fence < session.fence) this.remote.set(clientId, session);
+  }
+
+  private localSessions(): Array<[string, number]> {
+    return [...this.broker.sessions.values()].map((session) => [session.clientId, session.fence]);
+  }
+
+  /**
+   * Extends this node's leases. A client id another node took is closed here;
+   * and when the leases cannot be renewed for a whole lease, every session is
+   * closed, since this node can no longer prove it still owns them.
+   */
+  private renew(): void {
+    const held = this.localSessions();
+    this.ownership.renew(held).then((lost) => {
+      this.lastRenewal = Date.now();
+      for (const clientId of lost) {
+        const session = this.broker.sessions.get(clientId);
+        if (!session) continue;
+        session.takenOver = true;
+        session.close('ownership lost to another node');
+      }
+    }, (error: Error) => {
+      if (Date.now() - this.lastRenewal < this.ownership.leaseMs) return;
+      this.broker.log.error(`cannot renew session ownership for ${this.ownership.leaseMs} ms (${error.message}): closing every session`);
+      for (const session of [...this.broker.sessions.values()]) session.close('ownership cannot be proven');
+    });
+  }
+
+  /** After a bus outage: subscriptions from storage, and sessions from the other nodes. */
+  private async resynchronise(): Promise<void> {
+    this.broker.log.info('cluster bus recovered: resynchronising subscriptions and sessions');
+    await this.broker.reloadSubscriptions();
+    this.remote.clear();
+    this.bus.broadcast({ t: 'hello', node: this.nodeId });
+    this.bus.broadcast({ t: 'sessions', node: this.nodeId, list: this.localSessions() });
+  }
+}
