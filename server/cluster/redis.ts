@@ -1,8 +1,8 @@
 /**
- * Redis pub/sub bus: one channel for broadcasts and one per node. Commands
- * fail fast while Redis is down (no offline queue), so publishers get an
- * error instead of a hang; the subscriber connection reconnects and
- * resubscribes by itself.
+ * Redis pub/sub bus: one channel for broadcasts and one per node. A command
+ * issued while Redis is down waits for one reconnection attempt, then fails
+ * (maxRetriesPerRequest 1), so callers get an error instead of a hang; the
+ * subscriber connection reconnects and resubscribes by itself.
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import type { BusHandler, BusMessage, ClusterBus } from './bus';
@@ -22,7 +22,6 @@ export function redisOptions(options: RedisBusOptions): RedisOptions {
     port: options.port,
     db: options.db,
     password: options.password || undefined,
-    enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
     retryStrategy: (attempt) => Math.min(100 * attempt, 1000),
@@ -36,14 +35,15 @@ export class RedisBus implements ClusterBus {
   private readonly prefix: string;
   private recoveredListeners: Array<() => void> = [];
   private wasDown = false;
+  private stopped = false;
 
   constructor(readonly nodeId: string, options: RedisBusOptions) {
     this.prefix = options.prefix ?? 'jmqt';
     this.broadcastChannel = `${this.prefix}:all`;
     const connection = { ...redisOptions(options), lazyConnect: true };
     this.publisher = new Redis(connection);
-    // The subscriber keeps its queue so that SUBSCRIBE survives a reconnect.
-    this.subscriber = new Redis({ ...connection, enableOfflineQueue: true, maxRetriesPerRequest: null });
+    // The subscriber never gives up, so that its SUBSCRIBE survives any outage.
+    this.subscriber = new Redis({ ...connection, maxRetriesPerRequest: null });
     for (const client of [this.publisher, this.subscriber]) client.on('error', () => undefined);
   }
 
@@ -59,7 +59,7 @@ export class RedisBus implements ClusterBus {
       } catch {
         return;
       }
-      if (envelope.f !== this.nodeId) handler(envelope.m, envelope.f);
+      if (envelope.f !== this.nodeId && !this.stopped) handler(envelope.m, envelope.f);
     });
     for (const client of [this.publisher, this.subscriber]) {
       client.on('close', () => { this.wasDown = true; });
@@ -87,6 +87,7 @@ export class RedisBus implements ClusterBus {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.recoveredListeners = [];
     this.publisher.disconnect();
     this.subscriber.disconnect();
