@@ -74,6 +74,8 @@ const schema = {
   DASHBOARD_PATH: { default: 'dist/client/browser', kind: text },
   /** This node's name in a cluster; empty: host name, process id and a random suffix. */
   NODE_ID: { default: '', kind: text },
+  /** Name of the cluster: the prefix of its Redis keys and channels, so clusters can share a Redis. */
+  CLUSTER_NAME: { default: 'jmqt', kind: text },
   /** How long a node's claim on a client id lasts without renewal, seconds (cluster). */
   CLUSTER_LEASE_SECONDS: { default: 10, kind: { type: 'int', min: 1, max: 3600 } },
   ENABLE_REDIS: { default: false, kind: flag },

@@ -47,7 +47,7 @@ function createStorage(config: Config): Storage {
 function createCluster(config: Config): { bus: ClusterBus; ownership: Ownership; enabled: boolean } {
   const nodeId = config.NODE_ID || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   if (!config.ENABLE_REDIS) return { bus: new LocalBus(nodeId), ownership: new LocalOwnership(), enabled: false };
-  const redis = { host: config.REDIS_HOST, port: config.REDIS_PORT, db: config.REDIS_DB_INDEX, password: config.REDIS_PASSWORD };
+  const redis = { host: config.REDIS_HOST, port: config.REDIS_PORT, db: config.REDIS_DB_INDEX, password: config.REDIS_PASSWORD, prefix: config.CLUSTER_NAME };
   return {
     bus: new RedisBus(nodeId, redis),
     ownership: new RedisOwnership(nodeId, redis, config.CLUSTER_LEASE_SECONDS * 1000),
