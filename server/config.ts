@@ -44,6 +44,8 @@ const schema = {
   QOS1_DEDUPE_SECONDS: { default: 60, kind: { type: 'int', min: 0, max: 86400 } },
   /** Longest channel name accepted, characters; a longer one is refused with 11. */
   MAX_CHANNEL_LENGTH: { default: 512, kind: { type: 'int', min: 16, max: 1024 } },
+  /** Longest client id a session may have, characters (MySQL keys hold 255). */
+  MAX_CLIENT_ID_LENGTH: { default: 128, kind: { type: 'int', min: 8, max: 255 } },
   /** Subscriptions one client may hold, `#clientId` included; more are refused with 7. */
   MAX_SUBSCRIPTIONS_PER_CLIENT: { default: 1000, kind: positive },
   /** Open connections from one remote address; 0: no limit. */

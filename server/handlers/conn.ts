@@ -10,6 +10,11 @@ export async function handleConn(broker: Broker, session: Session, packet: ConnP
     session.send({ type: 'connAck', st: Status.NOT_ALLOWED });
     return;
   }
+  if (packet.cl.length > broker.config.MAX_CLIENT_ID_LENGTH) {
+    broker.limitHit('MAX_CLIENT_ID_LENGTH', `conn with a ${packet.cl.length}-character client id from ${session.remoteHost}`);
+    session.send({ type: 'connAck', st: Status.INVALID_PACKET });
+    return;
+  }
   const status = asStatus(await callHook(broker, 'connection', () => broker.app.validateConnection(packet.cl, packet.at, session), Status.SERVER_ERROR));
   if (session.state === 'closed') return;
   if (status !== Status.OK) {

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
@@ -82,7 +82,7 @@ describe('MysqlStorage without a server', () => {
 if (await reachable()) {
   let admin: Connection | undefined;
   const sql = async (text: string, values?: unknown[]) => {
-    admin ??= await createConnection({ ...server, database, multipleStatements: false });
+    admin ??= await createConnection(server);
     return admin.query(text, values);
   };
   after(async () => {
@@ -91,21 +91,29 @@ if (await reachable()) {
   });
 
   // Every contract test starts on empty tables: dropped, then made again by open().
-  storageContract('MySQL', async () => new MysqlStorage(options), async () => {
-    await sql('DROP TABLE IF EXISTS subscriptions, queue, retained');
-  });
+  const dropTables = () => sql(['subscriptions', 'queue', 'retained'].map((t) => escapeId(`${database}.${t}`)).join(', ').replace(/^/, 'DROP TABLE IF EXISTS '));
+  storageContract('MySQL', async () => new MysqlStorage(options), async () => void (await dropTables()));
 
   describe('MysqlStorage', () => {
-    let s: MysqlStorage;
-    const fresh = async (more: Partial<MysqlStorageOptions> = {}) => {
-      await sql('DROP TABLE IF EXISTS subscriptions, queue, retained');
-      s = new MysqlStorage({ ...options, ...more });
+    // Closed even when a test fails, so no pool keeps the process alive.
+    const opened: MysqlStorage[] = [];
+    afterEach(async () => {
+      await Promise.allSettled(opened.map((s) => s.close()));
+      opened.length = 0;
+    });
+    const open = async (more: Partial<MysqlStorageOptions> = {}) => {
+      const s = new MysqlStorage({ ...options, ...more });
+      opened.push(s);
       await s.open();
       return s;
     };
+    const fresh = async (more: Partial<MysqlStorageOptions> = {}) => {
+      await dropTables();
+      return open(more);
+    };
 
     it('open creates the database with a binary collation and InnoDB tables', async () => {
-      await fresh();
+      const s = await fresh();
       await s.close();
       const [[schema]] = (await sql('SELECT DEFAULT_CHARACTER_SET_NAME AS cs, DEFAULT_COLLATION_NAME AS co FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [database])) as any;
       assert.equal(schema.cs, 'utf8mb4');
@@ -115,7 +123,7 @@ if (await reachable()) {
     });
 
     it('a trailing space makes a distinct key too', async () => {
-      await fresh();
+      const s = await fresh();
       await s.subscribe({ clientId: 'a', channel: 'x', persistent: true });
       await s.subscribe({ clientId: 'a ', channel: 'x ', persistent: false });
       assert.deepEqual(await s.subscriptionsOf('a '), [{ clientId: 'a ', channel: 'x ', persistent: false }]);
@@ -127,7 +135,7 @@ if (await reachable()) {
     });
 
     it('calls apply in call order, reads included, without awaiting each', async () => {
-      await fresh();
+      const s = await fresh();
       const first = s.subscribe({ clientId: 'a', channel: 'x', persistent: true });
       const second = s.subscribe({ clientId: 'a', channel: 'x', persistent: false });
       const enqueued = s.enqueue([copy('1'), copy('2')]);
@@ -136,27 +144,25 @@ if (await reachable()) {
       const later = s.enqueue([copy('3')]);
       const subs = s.subscriptionsOf('a');
       const removed = s.removeTemporary('a');
-      const after = s.queuedFor('a');
+      const last = s.queuedFor('a');
       await Promise.all([first, second, enqueued, acked, later]);
       assert.deepEqual((await seen).map((m) => m.id), ['1', '2']);
       assert.deepEqual(await subs, [{ clientId: 'a', channel: 'x', persistent: false }]);
-      assert.deepEqual(await removed, []); // the copies are on 'news', not 'x'
-      assert.deepEqual((await after).map((m) => m.id), ['2', '3']);
+      assert.deepEqual(await removed, ['x']);
+      assert.deepEqual((await last).map((m) => m.id), ['2', '3']); // on 'news', not 'x'
       await s.close();
     });
 
     it('data survives close and reopen, and a second instance sees the first one’s writes', async () => {
-      await fresh();
+      const s = await fresh();
       await s.subscribe({ clientId: 'a', channel: 'news', persistent: true });
       await s.retain({ channel: 'news', data: '{"r":1}', sender: '' });
       await s.enqueue([copy('2'), copy('1')]);
-      const other = new MysqlStorage(options);
-      await other.open();
+      const other = await open();
       await other.enqueue([copy('0')]);
       await s.close();
       await other.close();
-      const again = new MysqlStorage(options);
-      await again.open();
+      const again = await open();
       assert.deepEqual(await again.subscriptionsOf('a'), [{ clientId: 'a', channel: 'news', persistent: true }]);
       assert.deepEqual(await again.allRetained(), [{ channel: 'news', data: '{"r":1}', sender: '' }]);
       assert.deepEqual(await ids(again), ['2', '1', '0']);
@@ -164,7 +170,7 @@ if (await reachable()) {
     });
 
     it('close writes the batch still pending and resolves its callers', async () => {
-      await fresh();
+      const s = await fresh();
       const pending = s.enqueue([copy('1'), copy('2')]);
       const acked = s.acknowledge('a', '1');
       await s.close();
@@ -173,14 +179,13 @@ if (await reachable()) {
       await assert.rejects(s.enqueue([copy('3')]), /not open/);
       await assert.rejects(s.acknowledge('a', '2'), /not open/);
       await assert.rejects(s.queuedFor('a'), /not open/);
-      const reopened = new MysqlStorage(options);
-      await reopened.open();
+      const reopened = await open();
       assert.deepEqual(await reopened.queuedFor('a'), [copy('2')]);
       await reopened.close();
     });
 
     it('a failing batch rejects every caller in it, keeps none of it, and the next batch works', async () => {
-      await fresh();
+      const s = await fresh();
       await s.enqueue([copy('0')]);
       const bad = { ...copy('bad'), data: { not: 'text' } as unknown as string };
       const results = await Promise.allSettled([s.enqueue([copy('1')]), s.enqueue([bad]), s.acknowledge('a', '0')]);
@@ -192,7 +197,7 @@ if (await reachable()) {
     });
 
     it('a value longer than its column fails the call instead of being cut', async () => {
-      await fresh();
+      const s = await fresh();
       await assert.rejects(s.enqueue([copy('1', 'c'.repeat(256))]), /too long/i);
       await assert.rejects(s.subscribe({ clientId: 'a', channel: 'x'.repeat(1025), persistent: true }), /too long/i);
       await s.subscribe({ clientId: 'c'.repeat(255), channel: '日'.repeat(1024), persistent: true });
@@ -201,7 +206,7 @@ if (await reachable()) {
     });
 
     it('a batch above max_allowed_packet is split into several INSERTs, all in one transaction', { timeout: 60_000 }, async () => {
-      await fresh();
+      const s = await fresh();
       const [[{ packet }]] = (await sql('SELECT @@max_allowed_packet AS packet')) as any;
       const big = JSON.stringify('x'.repeat(100 * 1024));
       const count = Math.ceil((Number(packet) * 1.5) / big.length);
@@ -215,8 +220,9 @@ if (await reachable()) {
     it('calls reject, never hang, when the server goes silent or away', { timeout: 30_000 }, async () => {
       const link = await relay();
       try {
-        await fresh({ port: link.port, queryTimeoutMs: 1000, connectTimeoutMs: 1000 });
+        const s = await fresh({ port: link.port, queryTimeoutMs: 1000, connectTimeoutMs: 1000 });
         await s.enqueue([copy('1')]);
+        await s.ping();
         link.silence();
         let started = Date.now();
         await assert.rejects(s.enqueue([copy('2')]), /timeout/i);
@@ -225,8 +231,10 @@ if (await reachable()) {
         started = Date.now();
         await assert.rejects(s.queuedFor('a'));
         await assert.rejects(s.acknowledge('a', '1'));
+        await assert.rejects(s.ping());
         assert.ok(Date.now() - started < 5000);
         await s.close();
+        await assert.rejects(s.ping(), /not open/);
       } finally {
         await link.stop();
       }

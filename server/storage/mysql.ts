@@ -132,15 +132,15 @@ export class MysqlStorage implements Storage {
     const admin = await createConnection(connection);
     admin.on('error', settle); // a drop between statements fails the next one instead
     try {
-      const run = (sql: string, values?: unknown[]) => this.query(admin, sql, values);
-      const [found] = await run('SELECT COLLATION_NAME AS name FROM information_schema.COLLATIONS WHERE COLLATION_NAME IN (?)', [COLLATIONS]);
+      const run = (sql: string, values?: unknown[]) => this.rows(admin, sql, values);
+      const found = await run('SELECT COLLATION_NAME AS name FROM information_schema.COLLATIONS WHERE COLLATION_NAME IN (?)', [COLLATIONS]);
       const names = new Set(found.map((row) => row['name'] as string));
       const collation = COLLATIONS.find((name) => names.has(name)) ?? 'utf8mb4_bin';
       await run(`CREATE DATABASE IF NOT EXISTS ${escapeId(database)} CHARACTER SET utf8mb4 COLLATE ${collation}`);
       await run(`USE ${escapeId(database)}`);
       await run(SESSION_SQL);
       for (const sql of schema(collation)) await run(sql);
-      const [[limits]] = await run('SELECT @@max_allowed_packet AS packet');
+      const [limits] = await run('SELECT @@max_allowed_packet AS packet');
       const packet = Math.min(Number(limits?.['packet'] ?? 0) || 4 << 20, 64 << 20);
       this.statementChars = Math.max(64 << 10, Math.floor((packet * 0.9) / 3));
     } finally {
@@ -166,9 +166,18 @@ export class MysqlStorage implements Storage {
     await pool.end();
   }
 
+  /**
+   * One `SELECT 1` on the pool, outside the call order so a health check is
+   * not held up by queued work; fails after 5 s at most.
+   */
+  async ping(): Promise<void> {
+    if (!this.isOpen) throw notOpen();
+    await this.withConnection((c) => this.rows(c, 'SELECT 1', undefined, Math.min(this.queryTimeout, 5000)));
+  }
+
   subscribe(record: SubscriptionRecord): Promise<void> {
     return this.write(async (c) => {
-      await this.query(
+      await this.exec(
         c,
         `INSERT INTO subscriptions (client_id, channel_hash, channel, persistent) VALUES (?, ?, ?, ?)
          ON DUPLICATE KEY UPDATE persistent = VALUES(persistent)`,
@@ -181,9 +190,8 @@ export class MysqlStorage implements Storage {
   unsubscribe(clientId: string, channel: string): Promise<boolean> {
     return this.write((c) =>
       this.transaction(c, async () => {
-        await this.query(c, 'DELETE FROM queue WHERE client_id = ? AND channel = ?', [clientId, channel]);
-        const [result] = await this.query(c, 'DELETE FROM subscriptions WHERE client_id = ? AND channel_hash = ?', [clientId, channelHash(channel)]);
-        return (result as unknown as ResultSetHeader).affectedRows > 0;
+        await this.exec(c, 'DELETE FROM queue WHERE client_id = ? AND channel = ?', [clientId, channel]);
+        return (await this.exec(c, 'DELETE FROM subscriptions WHERE client_id = ? AND channel_hash = ?', [clientId, channelHash(channel)])) > 0;
       }),
     );
   }
@@ -192,11 +200,11 @@ export class MysqlStorage implements Storage {
   removeTemporary(clientId: string): Promise<string[]> {
     return this.write((c) =>
       this.transaction(c, async () => {
-        const [rows] = await this.query(c, 'SELECT channel FROM subscriptions WHERE client_id = ? AND persistent = 0 FOR UPDATE', [clientId]);
-        const channels = rows.map((row) => row['channel'] as string);
+        const found = await this.rows(c, 'SELECT channel FROM subscriptions WHERE client_id = ? AND persistent = 0 FOR UPDATE', [clientId]);
+        const channels = found.map((row) => row['channel'] as string);
         for (const some of chunks(channels, KEYS_PER_STATEMENT))
-          await this.query(c, 'DELETE FROM queue WHERE client_id = ? AND channel IN (?)', [clientId, some]);
-        if (channels.length > 0) await this.query(c, 'DELETE FROM subscriptions WHERE client_id = ? AND persistent = 0', [clientId]);
+          await this.exec(c, 'DELETE FROM queue WHERE client_id = ? AND channel IN (?)', [clientId, some]);
+        if (channels.length > 0) await this.exec(c, 'DELETE FROM subscriptions WHERE client_id = ? AND persistent = 0', [clientId]);
         return channels;
       }),
     );
@@ -205,26 +213,18 @@ export class MysqlStorage implements Storage {
   removeAllTemporary(): Promise<number> {
     return this.write((c) =>
       this.transaction(c, async () => {
-        await this.query(
-          c,
-          `DELETE q FROM queue q JOIN subscriptions s ON s.client_id = q.client_id AND s.channel = q.channel
-           WHERE s.persistent = 0`,
-        );
-        const [result] = await this.query(c, 'DELETE FROM subscriptions WHERE persistent = 0');
-        return (result as unknown as ResultSetHeader).affectedRows;
+        await this.exec(c, 'DELETE q FROM queue q JOIN subscriptions s ON s.client_id = q.client_id AND s.channel = q.channel WHERE s.persistent = 0');
+        return this.exec(c, 'DELETE FROM subscriptions WHERE persistent = 0');
       }),
     );
   }
 
   subscriptionsOf(clientId: string): Promise<SubscriptionRecord[]> {
-    return this.read(async (c) => {
-      const [rows] = await this.query(c, 'SELECT client_id, channel, persistent FROM subscriptions WHERE client_id = ?', [clientId]);
-      return rows.map(toRecord);
-    });
+    return this.read(async (c) => (await this.rows(c, 'SELECT client_id, channel, persistent FROM subscriptions WHERE client_id = ?', [clientId])).map(toRecord));
   }
 
   allSubscriptions(): Promise<SubscriptionRecord[]> {
-    return this.read(async (c) => (await this.query(c, 'SELECT client_id, channel, persistent FROM subscriptions'))[0].map(toRecord));
+    return this.read(async (c) => (await this.rows(c, 'SELECT client_id, channel, persistent FROM subscriptions')).map(toRecord));
   }
 
   /**
@@ -244,27 +244,36 @@ export class MysqlStorage implements Storage {
   }
 
   queuedFor(clientId: string): Promise<QueuedMessage[]> {
-    return this.read(async (c) => {
-      const [rows] = await this.query(c, 'SELECT id, client_id AS clientId, channel, data, sender FROM queue WHERE client_id = ? ORDER BY seq', [clientId]);
-      return rows.map((row) => ({ id: row['id'], clientId: row['clientId'], channel: row['channel'], data: row['data'], sender: row['sender'] }));
-    });
+    return this.read(async (c) =>
+      (await this.rows(c, 'SELECT id, channel, data, sender FROM queue WHERE client_id = ? ORDER BY seq', [clientId])).map(
+        (row) => ({ id: row['id'], clientId, channel: row['channel'], data: row['data'], sender: row['sender'] }),
+      ),
+    );
+  }
+
+  queuedCount(clientId: string): Promise<number> {
+    return this.read(async (c) => Number((await this.rows(c, 'SELECT COUNT(*) AS n FROM queue WHERE client_id = ?', [clientId]))[0]?.['n'] ?? 0));
+  }
+
+  dropOldest(clientId: string, count: number): Promise<number> {
+    if (count <= 0) return this.isOpen ? Promise.resolve(0) : Promise.reject(notOpen());
+    return this.write((c) => this.exec(c, 'DELETE FROM queue WHERE client_id = ? ORDER BY seq LIMIT ?', [clientId, Math.floor(count)]));
   }
 
   retain(message: RetainedMessage): Promise<void> {
+    const { channel, data, sender } = message;
     return this.write(async (c) => {
-      await this.query(
+      await this.exec(
         c,
         `INSERT INTO retained (channel_hash, channel, data, sender) VALUES (?, ?, ?, ?)
          ON DUPLICATE KEY UPDATE channel = VALUES(channel), data = VALUES(data), sender = VALUES(sender)`,
-        [channelHash(message.channel), message.channel, message.data, message.sender],
+        [channelHash(channel), channel, data, sender],
       );
     });
   }
 
   clearRetained(channel: string): Promise<void> {
-    return this.write(async (c) => {
-      await this.query(c, 'DELETE FROM retained WHERE channel_hash = ?', [channelHash(channel)]);
-    });
+    return this.write(async (c) => void (await this.exec(c, 'DELETE FROM retained WHERE channel_hash = ?', [channelHash(channel)])));
   }
 
   retainedFor(channels: string[]): Promise<RetainedMessage[]> {
@@ -272,23 +281,23 @@ export class MysqlStorage implements Storage {
     return this.read(async (c) => {
       const out: RetainedMessage[] = [];
       for (const some of chunks([...wanted], KEYS_PER_STATEMENT)) {
-        const [rows] = await this.query(c, 'SELECT channel, data, sender FROM retained WHERE channel_hash IN (?)', [some.map(channelHash)]);
-        for (const row of rows) if (wanted.has(row['channel'])) out.push(toRetained(row));
+        const found = await this.rows(c, 'SELECT channel, data, sender FROM retained WHERE channel_hash IN (?)', [some.map(channelHash)]);
+        // The names again, against a hash collision.
+        for (const row of found) if (wanted.has(row['channel'])) out.push(toRetained(row));
       }
       return out;
     });
   }
 
   allRetained(): Promise<RetainedMessage[]> {
-    return this.read(async (c) => (await this.query(c, 'SELECT channel, data, sender FROM retained'))[0].map(toRetained));
+    return this.read(async (c) => (await this.rows(c, 'SELECT channel, data, sender FROM retained')).map(toRetained));
   }
 
   stats(): Promise<StorageStats> {
     return this.read(async (c) => {
-      const [[row]] = await this.query(
+      const [row] = await this.rows(
         c,
-        `SELECT (SELECT COUNT(*) FROM subscriptions) AS subscriptions,
-                (SELECT COUNT(*) FROM retained) AS retained,
+        `SELECT (SELECT COUNT(*) FROM subscriptions) AS subscriptions, (SELECT COUNT(*) FROM retained) AS retained,
                 (SELECT COUNT(*) FROM queue) AS queued`,
       );
       return { subscriptions: Number(row?.['subscriptions']), retained: Number(row?.['retained']), queued: Number(row?.['queued']) };
@@ -296,10 +305,9 @@ export class MysqlStorage implements Storage {
   }
 
   queuedCounts(): Promise<Map<string, number>> {
-    return this.read(async (c) => {
-      const [rows] = await this.query(c, 'SELECT client_id, COUNT(*) AS n FROM queue GROUP BY client_id');
-      return new Map(rows.map((row) => [row['client_id'] as string, Number(row['n'])]));
-    });
+    return this.read(async (c) =>
+      new Map((await this.rows(c, 'SELECT client_id, COUNT(*) AS n FROM queue GROUP BY client_id')).map((row) => [row['client_id'] as string, Number(row['n'])])),
+    );
   }
 
   /** Adds an enqueue or acknowledge to the batch still gathering, or starts one. */
@@ -347,16 +355,19 @@ export class MysqlStorage implements Storage {
     let rows: unknown[][] = [];
     let chars = 0;
     for (const m of copies) {
+      const row = [m.clientId, m.id, m.channel, m.data, m.sender];
+      // mysql2 would write another type as something else; SQLite refuses it.
+      if (!row.every((v) => typeof v === 'string')) throw new TypeError(`queued copy ${String(m.id)}: every field must be a string`);
       const size = m.clientId.length + m.id.length + m.channel.length + m.data.length + m.sender.length + 32;
       if (rows.length > 0 && chars + size > this.statementChars) {
-        await this.query(c, sql, [rows]);
+        await this.exec(c, sql, [rows]);
         rows = [];
         chars = 0;
       }
-      rows.push([m.clientId, m.id, m.channel, m.data, m.sender]);
+      rows.push(row);
       chars += size;
     }
-    await this.query(c, sql, [rows]);
+    await this.exec(c, sql, [rows]);
   }
 
   /**
@@ -368,8 +379,8 @@ export class MysqlStorage implements Storage {
     const found: boolean[] = [];
     for (const some of chunks(acks, KEYS_PER_STATEMENT)) {
       const where = some.map(() => '(client_id = ? AND id = ?)').join(' OR ');
-      const [rows] = await this.query(c, `SELECT seq, client_id, id FROM queue WHERE ${where} FOR UPDATE`, some.flatMap((a) => [a.clientId, a.id]));
-      const seqs = new Map(rows.map((row) => [ackKey(row['client_id'], row['id']), row['seq'] as number]));
+      const there = await this.rows(c, `SELECT seq, client_id, id FROM queue WHERE ${where} FOR UPDATE`, some.flatMap((a) => [a.clientId, a.id]));
+      const seqs = new Map(there.map((row) => [ackKey(row['client_id'], row['id']), row['seq'] as number]));
       const doomed: number[] = [];
       for (const a of some) {
         const key = ackKey(a.clientId, a.id);
@@ -379,7 +390,7 @@ export class MysqlStorage implements Storage {
         seqs.delete(key);
         doomed.push(seq);
       }
-      if (doomed.length > 0) await this.query(c, 'DELETE FROM queue WHERE seq IN (?)', [doomed]);
+      if (doomed.length > 0) await this.exec(c, 'DELETE FROM queue WHERE seq IN (?)', [doomed]);
     }
     return found;
   }
@@ -410,7 +421,7 @@ export class MysqlStorage implements Storage {
     const c = await this.pool.getConnection();
     try {
       if (!this.prepared.has(c.connection)) {
-        await this.query(c, SESSION_SQL);
+        await this.exec(c, SESSION_SQL);
         this.prepared.add(c.connection);
       }
       const result = await work(c);
@@ -426,15 +437,15 @@ export class MysqlStorage implements Storage {
   /** BEGIN … COMMIT, rolled back on failure; retried twice when InnoDB picks it as a deadlock victim. */
   private async transaction<T>(c: PoolConnection, work: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      await this.query(c, 'START TRANSACTION');
+      await this.exec(c, 'START TRANSACTION');
       try {
         const result = await work();
-        await this.query(c, 'COMMIT');
+        await this.exec(c, 'COMMIT');
         return result;
       } catch (error) {
         if (brokeConnection(error)) throw error;
         try {
-          await this.query(c, 'ROLLBACK');
+          await this.exec(c, 'ROLLBACK');
         } catch {
           c.destroy(); // the server rolls back when the connection goes
           throw error;
@@ -444,9 +455,14 @@ export class MysqlStorage implements Storage {
     }
   }
 
-  private async query(c: Connection, sql: string, values?: unknown[]): Promise<[RowDataPacket[], unknown]> {
-    const [rows, fields] = await c.query<RowDataPacket[]>({ sql, timeout: this.queryTimeout }, values);
-    return [rows, fields];
+  /** Every statement carries the query timeout: a silent server fails it instead of hanging. */
+  private async rows(c: Connection, sql: string, values?: unknown[], timeout = this.queryTimeout): Promise<RowDataPacket[]> {
+    return (await c.query<RowDataPacket[]>({ sql, timeout }, values))[0];
+  }
+
+  /** Answers the rows affected. */
+  private async exec(c: Connection, sql: string, values?: unknown[]): Promise<number> {
+    return (await c.query<ResultSetHeader>({ sql, timeout: this.queryTimeout }, values))[0].affectedRows;
   }
 }
 

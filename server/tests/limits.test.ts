@@ -18,6 +18,18 @@ describe('limits: each refused with a status or a close, counted and visible in 
     }
   });
 
+  it('MAX_CLIENT_ID_LENGTH: a longer client id gets connAck 10', async () => {
+    const broker = await startTestBroker({ MAX_CLIENT_ID_LENGTH: 8 });
+    try {
+      const client = await RawClient.open('tcp', broker.ports.socket);
+      assert.deepEqual(await client.request({ conn: { at: broker.tokens.issue('ninechars'), cl: 'ninechars' } }, 'connAck'), { st: 10 });
+      assert.deepEqual(await client.request({ conn: { at: broker.tokens.issue('eight888'), cl: 'eight888' } }, 'connAck'), { st: 1, ts: 15 });
+      client.close();
+    } finally {
+      await broker.destroy();
+    }
+  });
+
   it('MAX_SUBSCRIPTIONS_PER_CLIENT: one more is refused with 7, an existing one may be renewed', async () => {
     const broker = await startTestBroker({ MAX_SUBSCRIPTIONS_PER_CLIENT: 4 });
     try {
