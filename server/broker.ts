@@ -125,8 +125,7 @@ export class Broker implements SessionHost, ServerApi {
 
   countPacketOut(type: string): void {
     this.counters.packetsOut++;
-    const byType = this.counters.packetsOutByType;
-    byType[type] = (byType[type] ?? 0) + 1;
+    this.counters.packetsOutByType[type]!++;
   }
 
   countDroppedPush(): void {

@@ -22,9 +22,16 @@ export interface BrokerCounters {
   limitHits: Record<string, number>;
 }
 
+import { PacketTypes } from '../shared/packets';
+
+/** Every packet type at 0, so counting is a plain increment on an object of fixed shape. */
+function perType(): Record<string, number> {
+  return Object.fromEntries(Object.keys(PacketTypes).map((type) => [type, 0]));
+}
+
 export function newCounters(): BrokerCounters {
   return {
-    packetsIn: 0, packetsOut: 0, packetsInByType: {}, packetsOutByType: {}, messagesIn: 0, messagesOut: 0, droppedPackets: 0,
+    packetsIn: 0, packetsOut: 0, packetsInByType: perType(), packetsOutByType: perType(), messagesIn: 0, messagesOut: 0, droppedPackets: 0,
     droppedPushes: 0, oversizedFrames: 0, invalidUtf8: 0, duplicatePublishes: 0, deferredPushes: 0,
     limitHits: {},
   };

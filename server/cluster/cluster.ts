@@ -66,6 +66,9 @@ export class Cluster {
     const fence = await this.ownership.claim(session.clientId);
     session.fence = fence;
     if (this.enabled && !(await this.ownership.holds(session.clientId, fence))) {
+      // The newer claim owns the client id now, its temporary subscriptions
+      // included: this session's end must leave them alone, as after a takeover.
+      session.takenOver = true;
       throw new Error(`client id '${session.clientId}' was claimed by another node meanwhile`);
     }
     this.remote.delete(session.clientId);
@@ -116,11 +119,17 @@ export class Cluster {
         return;
       case 'session': {
         const local = broker.sessions.get(message.cl);
-        if (local && local.fence < message.fence) {
+        // A local session still claiming (fence 0) is left to its claim: when
+        // its fence is the older one, holds() fails there; when it is the
+        // newer one, the other node closes its session on our announcement.
+        // Closing it here would end both sessions of a race.
+        if (local && local.fence !== 0 && local.fence < message.fence) {
           broker.log.info(`${local.describe()} taken over by a session on node ${message.node}`);
           local.takenOver = true;
           local.close(`taken over by a session on node ${message.node}`);
         }
+        // An older session elsewhere, which our announcement is closing: not where the client is.
+        if (local && local.fence > message.fence) return;
         this.learn(message.cl, { node: message.node, fence: message.fence });
         return;
       }

@@ -64,6 +64,20 @@ if (skip) {
       assert.equal(await short.holds('lease', again), false);
     });
 
+    it('after Redis lost every key: fences still grow, and the owner keeps its claim on renewal', async () => {
+      const a = ownership('a');
+      const b = ownership('b');
+      const before = await a.claim('lost');
+      const redis = new Redis({ host: '127.0.0.1', port: 6379 });
+      await redis.del(`${prefix}:owner:lost`, `${prefix}:fence:lost`);
+      redis.disconnect();
+      assert.deepEqual(await a.renew([['lost', before]]), [], 'a vanished key is set again, not reported lost');
+      assert.equal(await a.holds('lost', before), true);
+      const after = await b.claim('lost');
+      assert.ok(after > before, `fence ${after} after the loss is above ${before}`);
+      assert.deepEqual(await a.renew([['lost', before]]), ['lost'], 'a key another node holds is lost');
+    });
+
     it('commands fail fast, not hang, when Redis is unreachable', async () => {
       const down = new RedisOwnership('d', { host: '127.0.0.1', port: 1, db: 0, prefix }, 1000);
       const started = Date.now();

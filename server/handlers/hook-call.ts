@@ -28,8 +28,3 @@ export function callHook<T>(broker: Broker, name: string, call: () => MaybePromi
 export function asStatus(value: unknown): number {
   return typeof value === 'number' && Number.isInteger(value) ? value : Status.SERVER_ERROR;
 }
-
-/** Runs `then` on a value that may or may not be a Promise, keeping sync values sync. */
-export function whenReady<T, R>(value: MaybePromise<T>, then: (value: T) => R): R | Promise<Awaited<R>> {
-  return value instanceof Promise ? value.then(then) as Promise<Awaited<R>> : then(value);
-}

@@ -20,8 +20,7 @@ export function dispatchText(broker: Broker, session: Session, text: string): vo
   const result = decode(text);
   if (!result.ok) return answerMalformed(broker, session, result);
   const packet = result.packet;
-  const byType = broker.counters.packetsInByType;
-  byType[packet.type] = (byType[packet.type] ?? 0) + 1;
+  broker.counters.packetsInByType[packet.type]!++;
   if (PacketTypes[packet.type].from !== 'C') {
     broker.counters.droppedPackets++;
     broker.log.debug(`dropped server-only packet '${packet.type}' from ${session.describe()}`);

@@ -1,0 +1,590 @@
+/**
+ * Cluster test harness: N broker nodes (real `server/main.ts` child
+ * processes) sharing a fresh MariaDB database and a redis-server of their
+ * own, behind a real HAProxy; and a protocol client that can reconnect
+ * through HAProxy by itself, for failover tests.
+ *
+ * The machine's Redis is never touched: `startCluster` runs its own
+ * redis-server on a free port, so a test may stop and restart it.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect as tcpConnect, createServer, type Server, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { createConnection } from 'mysql2/promise';
+import { NulFramer } from '../../shared/framer';
+import { renderHaproxyConfig, type HaproxyFrontends } from '../../deploy/haproxy-config';
+import {
+  haproxyBinary, haproxyServers, httpGet, nodeEnv, redisServerBinary, runnable, sleep, startHaproxy, startRedisServer,
+  waitForServers, waitUntil, type ChildHandle, type NodePorts,
+} from '../../deploy/launch';
+import { makeCertificate } from './certificate';
+import { freePort, spawnBroker, type BrokerProcess } from './process';
+import { serviceSkip, servicesRequired } from './services';
+
+export { sleep, waitUntil } from '../../deploy/launch';
+
+const MYSQL = { host: '127.0.0.1', port: 3306, user: 'root', password: '' };
+/** The HAProxy backend whose servers carry the health checks (the others track them). */
+export const CHECKED_BACKEND = 'jmqt_socket';
+
+/**
+ * Why the cluster suites cannot run here (a skip reason), or false. MariaDB
+ * on 3306, haproxy and redis-server are needed; with
+ * JMQT_TEST_REQUIRE_SERVICES=1 a missing one throws instead.
+ */
+export async function clusterSkip(): Promise<string | false> {
+  const mariadb = await serviceSkip('MariaDB', MYSQL.port);
+  if (mariadb) return mariadb;
+  for (const [name, binary, args] of [['haproxy', haproxyBinary(), ['-v']], ['redis-server', redisServerBinary(), ['--version']]] as const) {
+    if (await runnable(binary, [...args])) continue;
+    if (servicesRequired) throw new Error(`${name} (${binary}) is required (JMQT_TEST_REQUIRE_SERVICES=1) but cannot be run`);
+    return `${name} not installed`;
+  }
+  return false;
+}
+
+export interface StartClusterOptions {
+  /** Default 3. */
+  nodes?: number;
+  /** Also TLS on every node and the two passthrough frontends. Default false. */
+  ssl?: boolean;
+  /** More `JMQT_<KEY>` variables for every node. */
+  env?: Record<string, string>;
+  /** Nodes whose MariaDB connections go through a relay the test can cut (storage outage of one node). */
+  mysqlRelay?: number[];
+  /** Health check interval of HAProxy, ms. Default 1000. */
+  checkIntervalMs?: number;
+}
+
+export interface ClusterNode {
+  index: number;
+  /** HAProxy server name and NODE_ID. */
+  name: string;
+  ports: NodePorts;
+  env: Record<string, string>;
+  /** The running process; null while killed. */
+  process: BrokerProcess | null;
+}
+
+export interface MysqlRelay {
+  port: number;
+  /** Closes every relayed connection and refuses new ones. */
+  cut(): Promise<void>;
+  restore(): Promise<void>;
+}
+
+export interface TestCluster {
+  readonly nodes: ClusterNode[];
+  readonly frontends: HaproxyFrontends;
+  readonly statsPort: number;
+  readonly redisPort: number;
+  readonly database: string;
+  readonly clusterName: string;
+  /** Relays by node index (see `mysqlRelay`). */
+  readonly relays: Map<number, MysqlRelay>;
+  /** Sends `signal` (default SIGKILL) and waits for the exit; answers the exit code. */
+  kill(index: number, signal?: NodeJS.Signals): Promise<number | null>;
+  /** Starts a killed node again (same ports, same NODE_ID) and waits until HAProxy routes to it. */
+  restart(index: number): Promise<void>;
+  stopRedis(): Promise<void>;
+  startRedis(): Promise<void>;
+  /** stopRedis, `downMs` of outage, startRedis. */
+  restartRedis(downMs?: number): Promise<void>;
+  /** Waits until HAProxy routes to every running node (and to no killed one). */
+  waitRouted(ms?: number): Promise<void>;
+  /** GET on a node's WebSocket port. */
+  get(index: number, path: string): Promise<{ status: number; body: any }>;
+  /** Client ids with a session on each node, from each node's /api/clients (killed nodes: []). */
+  clientsByNode(): Promise<string[][]>;
+  /** Waits until every running node's subscription index has the same size (replication settled). */
+  waitReplicated(ms?: number): Promise<number>;
+  output(index: number): string;
+  stop(): Promise<void>;
+}
+
+async function mysqlRelay(target: { host: string; port: number }): Promise<MysqlRelay> {
+  const sockets = new Set<Socket>();
+  const port = await freePort();
+  let server: Server | null = null;
+  const listen = () => new Promise<void>((resolve, reject) => {
+    server = createServer((inbound) => {
+      const outbound = tcpConnect(target.port, target.host);
+      for (const [from, to] of [[inbound, outbound], [outbound, inbound]] as const) {
+        sockets.add(from);
+        from.pipe(to);
+        from.on('error', () => to.destroy());
+        from.on('close', () => { sockets.delete(from); to.destroy(); });
+      }
+    });
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  await listen();
+  return {
+    port,
+    cut: () => new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      if (!server) return resolve();
+      server.close(() => resolve());
+      server = null;
+    }),
+    restore: () => (server ? Promise.resolve() : listen()),
+  };
+}
+
+async function dropDatabase(database: string): Promise<void> {
+  const connection = await createConnection({ ...MYSQL, connectTimeout: 3000 });
+  try {
+    await connection.query(`DROP DATABASE IF EXISTS \`${database}\``);
+  } finally {
+    await connection.end();
+  }
+}
+
+/** Starts Redis, the nodes and HAProxy; resolves once HAProxy routes to every node. */
+export async function startCluster(options: StartClusterOptions = {}): Promise<TestCluster> {
+  const count = options.nodes ?? 3;
+  const suffix = `${process.pid}_${randomBytes(3).toString('hex')}`;
+  const database = `jmqt_cluster_${suffix}`;
+  const clusterName = `jmqt-test-${suffix}`;
+  const dir = mkdtempSync(join(tmpdir(), 'jmqt-cluster-'));
+  const secret = randomBytes(16).toString('hex');
+  const certificate = options.ssl ? makeCertificate(dir) : undefined;
+  const children = new Set<{ kill(signal: NodeJS.Signals): unknown }>();
+  const killAll = () => { for (const child of children) child.kill('SIGKILL'); };
+  process.once('exit', killAll);
+
+  const relays = new Map<number, MysqlRelay>();
+  let redis: ChildHandle | null = null;
+  let haproxy: ChildHandle | null = null;
+  const nodes: ClusterNode[] = [];
+  const redisPort = await freePort();
+
+  const stop = async () => {
+    await haproxy?.stop('SIGTERM', 3000);
+    await Promise.all(nodes.map(async (node) => {
+      const running = node.process;
+      if (!running) return;
+      running.child.kill('SIGTERM');
+      const timer = setTimeout(() => running.child.kill('SIGKILL'), 12_000);
+      await running.exited;
+      clearTimeout(timer);
+    }));
+    await redis?.stop('SIGTERM', 3000);
+    await Promise.all([...relays.values()].map((relay) => relay.cut()));
+    await dropDatabase(database).catch(() => undefined);
+    process.removeListener('exit', killAll);
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    redis = await startRedisServer(redisPort, dir);
+    children.add(redis.child);
+    for (const index of options.mysqlRelay ?? []) relays.set(index, await mysqlRelay(MYSQL));
+    for (let index = 0; index < count; index++) {
+      const name = `node${index + 1}`;
+      const ports: NodePorts = { socket: await freePort(), webSocket: await freePort() };
+      if (options.ssl) Object.assign(ports, { sslSocket: await freePort(), sslWebSocket: await freePort() });
+      const nodeDir = join(dir, name);
+      mkdirSync(nodeDir);
+      const env = nodeEnv({
+        nodeId: name, ports, authSecret: secret, dir: nodeDir, clusterName,
+        mysql: { ...MYSQL, port: relays.get(index)?.port ?? MYSQL.port, database },
+        redis: { port: redisPort },
+        ssl: certificate,
+        extra: { JMQT_LOG_MODE: 'INF', ...options.env },
+      });
+      nodes.push({ index, name, ports, env, process: null });
+    }
+    await Promise.all(nodes.map(async (node) => {
+      node.process = await spawnBroker(node.env);
+      children.add(node.process.child);
+    }));
+
+    const frontends: HaproxyFrontends = { socket: await freePort(), webSocket: await freePort() };
+    if (options.ssl) Object.assign(frontends, { sslSocket: await freePort(), sslWebSocket: await freePort() });
+    const statsPort = await freePort();
+    const config = renderHaproxyConfig({
+      nodes: nodes.map((node) => ({ name: node.name, host: '127.0.0.1', ...node.ports })),
+      frontends, bind: '127.0.0.1', statsPort, maxConnections: 4000, checkIntervalMs: options.checkIntervalMs,
+    });
+    haproxy = await startHaproxy(config, dir, statsPort);
+    children.add(haproxy.child);
+
+    const running = () => nodes.filter((node) => node.process);
+    const cluster: TestCluster = {
+      nodes, frontends, statsPort, redisPort, database, clusterName, relays,
+      async kill(index, signal = 'SIGKILL') {
+        const node = nodes[index]!;
+        const running = node.process;
+        if (!running) throw new Error(`${node.name} is not running`);
+        running.child.kill(signal);
+        const code = await running.exited;
+        node.process = null;
+        children.delete(running.child);
+        return code;
+      },
+      async restart(index) {
+        const node = nodes[index]!;
+        if (node.process) throw new Error(`${node.name} is running`);
+        node.process = await spawnBroker(node.env);
+        children.add(node.process.child);
+        await cluster.waitRouted();
+      },
+      async stopRedis() {
+        await redis?.stop('SIGKILL', 3000);
+        if (redis) children.delete(redis.child);
+        redis = null;
+      },
+      async startRedis() {
+        if (redis) return;
+        redis = await startRedisServer(redisPort, dir);
+        children.add(redis.child);
+      },
+      async restartRedis(downMs = 0) {
+        await cluster.stopRedis();
+        await sleep(downMs);
+        await cluster.startRedis();
+      },
+      async waitRouted(ms = 15_000) {
+        const wanted = Object.fromEntries(nodes.map((node) => [node.name, node.process ? 'UP' : 'DOWN'] as const));
+        await waitForServers(statsPort, CHECKED_BACKEND, wanted, ms);
+      },
+      async get(index, path) {
+        const answer = await httpGet(nodes[index]!.ports.webSocket, path);
+        return { status: answer.status, body: answer.body as any };
+      },
+      async clientsByNode() {
+        return Promise.all(nodes.map(async (node) => {
+          if (!node.process) return [];
+          const { status, body } = await cluster.get(node.index, '/api/clients');
+          if (status !== 200) throw new Error(`${node.name} /api/clients answered ${status}`);
+          return (body.clients as Array<{ clientId: string }>).map((client) => client.clientId);
+        }));
+      },
+      async waitReplicated(ms = 10_000) {
+        let sizes: number[] = [];
+        let previous = -1;
+        // Equal on every node in two polls in a row: no replication was in flight.
+        return waitUntil(async () => {
+          sizes = await Promise.all(running().map(async (node) => (await cluster.get(node.index, '/api/stats')).body.subscriptions as number));
+          const equal = sizes.every((size) => size === sizes[0]) ? sizes[0]! : -1;
+          const settled = equal >= 0 && equal === previous;
+          previous = equal;
+          return settled ? equal + 1 : 0;
+        }, ms, () => `equal subscription counts on every node; they are ${sizes.join(', ')}`, 150).then((size) => size - 1);
+      },
+      output: (index) => nodes[index]!.process?.output() ?? '',
+      stop,
+    };
+    await cluster.waitRouted(20_000);
+    return cluster;
+  } catch (error) {
+    const outputs = nodes.map((node) => `--- ${node.name}\n${node.process?.output().slice(-3000) ?? '(not started)'}`).join('\n');
+    await stop().catch(() => undefined);
+    (error as Error).message += `\n${outputs}\n--- haproxy\n${haproxy?.output() ?? ''}`;
+    throw error;
+  }
+}
+
+/** HAProxy's current state of each node (`UP`, `DOWN`, …). */
+export async function routedNodes(cluster: TestCluster): Promise<Map<string, string>> {
+  return haproxyServers(cluster.statsPort, CHECKED_BACKEND);
+}
+
+// ---------------------------------------------------------------- client
+
+export type ClientTransport = 'tcp' | 'tls' | 'ws' | 'wss';
+
+export interface PushRecord {
+  cn: string;
+  dt: any;
+  cl: string;
+  q?: number;
+  id?: string;
+  rt?: number;
+}
+
+export interface ClusterClientOptions {
+  transport?: ClientTransport;
+  /** Sends pushAck for every QoS 1 push. Default true. */
+  autoAck?: boolean;
+  /** After a close it did not ask for, opens a new connection (auth + conn) on the same port, for up to `reconnectForMs`. Default false. */
+  reconnect?: boolean;
+  reconnectForMs?: number;
+  /** hb interval, ms. Default 4000 (the brokers' TIMEOUT_SECONDS is 15). */
+  heartbeatMs?: number;
+  /** Per request, ms. Default 10000. */
+  requestMs?: number;
+}
+
+type Packet = Record<string, Record<string, any>>;
+
+interface Link {
+  send(text: string): void;
+  end(): void;
+  destroy(): void;
+}
+
+interface Waiter {
+  type: string;
+  match: (fields: Record<string, any>) => boolean;
+  resolve: (fields: Record<string, any>) => void;
+  reject: (error: Error) => void;
+  link: Link;
+}
+
+/**
+ * A JMQT client for cluster tests: auth with the sample application, conn,
+ * answers every QoS 1 push with pushAck, keeps its session with hb, records
+ * every push, and (optionally) reconnects by itself, as a real client behind
+ * a load balancer would.
+ */
+export class ClusterClient {
+  readonly pushes: PushRecord[] = [];
+  /** Sessions opened after the first. */
+  reconnects = 0;
+  /** Connections that ended without close() being called. */
+  drops = 0;
+  private link: Link | null = null;
+  private waiters: Waiter[] = [];
+  private wanted = true;
+  private reconnecting: Promise<void> | null = null;
+  private heartbeat: ReturnType<typeof setInterval> | null = null;
+  private closeWaiters: Array<() => void> = [];
+  private readonly options: Required<ClusterClientOptions>;
+
+  private constructor(readonly port: number, readonly clientId: string, options: ClusterClientOptions) {
+    this.options = { transport: 'tcp', autoAck: true, reconnect: false, reconnectForMs: 30_000, heartbeatMs: 4000, requestMs: 10_000, ...options };
+  }
+
+  /** Opens a session; rejects when auth or conn is refused. */
+  static async connect(port: number, clientId: string, options: ClusterClientOptions = {}): Promise<ClusterClient> {
+    const client = new ClusterClient(port, clientId, options);
+    await client.openSession();
+    client.heartbeat = setInterval(() => { if (client.link) client.send({ hb: {} }); }, client.options.heartbeatMs);
+    client.heartbeat.unref();
+    return client;
+  }
+
+  /** Whether a connection with a session is open now. */
+  get connected(): boolean {
+    return this.link !== null;
+  }
+
+  send(packet: Record<string, unknown>): void {
+    this.link?.send(JSON.stringify(packet));
+  }
+
+  /** Sends `packet` and resolves with the fields of the first answer of `type` matching `fields`. */
+  request(packet: Record<string, unknown>, type: string, fields: Record<string, unknown> = {}, ms = this.options.requestMs): Promise<Record<string, any>> {
+    const link = this.link;
+    if (!link) return Promise.reject(new Error(`${this.clientId}: not connected`));
+    const answer = this.expect(link, type, fields, ms);
+    link.send(JSON.stringify(packet));
+    return answer;
+  }
+
+  async subscribe(channel: string, persistent = false): Promise<number> {
+    return (await this.request({ sub: { cn: channel, pr: persistent ? 1 : 0 } }, 'subAck', { cn: channel }))['st'];
+  }
+
+  /** QoS 1 (or any pub with an id): resolves with the pubAck status. QoS 0 without id: sent, resolves 1. */
+  async publish(channel: string, data: unknown, options: { q?: 0 | 1; id?: string; rt?: boolean } = {}): Promise<number> {
+    const pub: Record<string, unknown> = { cn: channel, dt: data, q: options.q ?? 0 };
+    if (options.rt) pub['rt'] = 1;
+    if (options.id !== undefined) pub['id'] = options.id;
+    if (options.id === undefined) {
+      if (options.q === 1) throw new Error('a QoS 1 pub needs an id');
+      this.send({ pub });
+      return 1;
+    }
+    return (await this.request({ pub }, 'pubAck', { id: options.id }))['st'];
+  }
+
+  /** Answer (`dt`) of a control channel request. */
+  async control(channel: string, data: unknown = {}): Promise<Record<string, any>> {
+    const id = randomBytes(4).toString('hex');
+    return this.request({ pub: { cn: channel, dt: data, id } }, 'pubAck', { id });
+  }
+
+  pushesOn(channel: string): PushRecord[] {
+    return this.pushes.filter((push) => push.cn === channel);
+  }
+
+  /** Ends the session with disconn; no reconnect. */
+  close(): void {
+    this.wanted = false;
+    this.stopHeartbeat();
+    const link = this.link;
+    this.link = null;
+    if (link) {
+      link.send(JSON.stringify({ disconn: {} }));
+      link.end();
+    }
+    this.settleClosed();
+  }
+
+  /** Drops the connection without a word (as a crash would); no reconnect. */
+  destroy(): void {
+    this.wanted = false;
+    this.stopHeartbeat();
+    this.link?.destroy();
+    this.link = null;
+    this.settleClosed();
+  }
+
+  /** Resolves once the current connection is gone (closed by the server, or by us). */
+  waitClosed(ms = 5000): Promise<void> {
+    if (!this.link) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.clientId}: connection still open after ${ms} ms`)), ms);
+      this.closeWaiters.push(() => { clearTimeout(timer); resolve(); });
+    });
+  }
+
+  /** Resolves once a reconnection in progress has finished (or failed). */
+  async settled(): Promise<void> {
+    await this.reconnecting;
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
+  }
+
+  private settleClosed(): void {
+    for (const resolve of this.closeWaiters.splice(0)) resolve();
+  }
+
+  private expect(link: Link, type: string, fields: Record<string, unknown>, ms: number): Promise<Record<string, any>> {
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        type, link,
+        match: (got) => Object.entries(fields).every(([key, value]) => JSON.stringify(got[key]) === JSON.stringify(value)),
+        resolve: (got) => { clearTimeout(timer); resolve(got); },
+        reject: (error) => { clearTimeout(timer); reject(error); },
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((other) => other !== waiter);
+        reject(new Error(`${this.clientId}: no ${type} ${JSON.stringify(fields)} within ${ms} ms`));
+      }, ms);
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** auth + conn on a new connection; on success it becomes the client's link. */
+  private async openSession(): Promise<void> {
+    const link = await this.openLink();
+    try {
+      const authAck = this.expect(link, 'authAck', {}, this.options.requestMs);
+      link.send(JSON.stringify({ auth: { dt: { client_name: this.clientId } } }));
+      const auth = await authAck;
+      if (auth['st'] !== 1) throw new Error(`${this.clientId}: auth refused with ${auth['st']}`);
+      const connAck = this.expect(link, 'connAck', {}, this.options.requestMs);
+      link.send(JSON.stringify({ conn: { at: auth['at'], cl: this.clientId } }));
+      const conn = await connAck;
+      if (conn['st'] !== 1) throw Object.assign(new Error(`${this.clientId}: conn refused with ${conn['st']}`), { status: conn['st'] });
+      if (!this.wanted) throw new Error(`${this.clientId}: closed meanwhile`);
+      this.link = link;
+    } catch (error) {
+      link.destroy();
+      throw error;
+    }
+  }
+
+  private openLink(): Promise<Link> {
+    const { transport } = this.options;
+    return new Promise((resolve, reject) => {
+      let link: Link;
+      const onText = (text: string) => this.onText(link, text);
+      const onClose = () => this.onClose(link);
+      if (transport === 'ws' || transport === 'wss') {
+        const ws = new WebSocket(`${transport}://127.0.0.1:${this.port}/`, { rejectUnauthorized: false });
+        link = { send: (text) => ws.readyState === WebSocket.OPEN && ws.send(text), end: () => ws.close(), destroy: () => ws.terminate() };
+        ws.on('message', (data) => onText(data.toString()));
+        ws.once('open', () => resolve(link));
+        ws.once('error', (error) => { reject(error); onClose(); });
+        ws.once('close', onClose);
+        return;
+      }
+      const socket = transport === 'tls'
+        ? tlsConnect({ host: '127.0.0.1', port: this.port, rejectUnauthorized: false })
+        : tcpConnect({ host: '127.0.0.1', port: this.port });
+      socket.setNoDelay(true);
+      link = { send: (text) => { if (!socket.destroyed) socket.write(text + '\0'); }, end: () => socket.end(), destroy: () => socket.destroy() };
+      const framer = new NulFramer(64 * 1024 * 1024);
+      socket.on('data', (chunk) => framer.push(chunk, (frame) => onText(Buffer.from(frame).toString('utf8'))));
+      socket.once(transport === 'tls' ? 'secureConnect' : 'connect', () => resolve(link));
+      socket.once('error', (error) => { reject(error); });
+      socket.once('close', onClose);
+    });
+  }
+
+  private onText(link: Link, text: string): void {
+    let packet: Packet;
+    try {
+      packet = JSON.parse(text) as Packet;
+    } catch {
+      return;
+    }
+    const [type] = Object.keys(packet);
+    if (!type) return;
+    const fields = packet[type]!;
+    if (type === 'push') {
+      this.pushes.push(fields as PushRecord);
+      if (fields['q'] === 1 && this.options.autoAck) link.send(JSON.stringify({ pushAck: { id: fields['id'] } }));
+      return;
+    }
+    const index = this.waiters.findIndex((waiter) => waiter.link === link && waiter.type === type && waiter.match(fields));
+    if (index >= 0) this.waiters.splice(index, 1)[0]!.resolve(fields);
+  }
+
+  private onClose(link: Link): void {
+    for (const waiter of this.waiters.filter((other) => other.link === link)) waiter.reject(new Error(`${this.clientId}: connection closed`));
+    this.waiters = this.waiters.filter((other) => other.link !== link);
+    if (this.link !== link) return;
+    this.link = null;
+    this.settleClosed();
+    if (!this.wanted) return;
+    this.drops++;
+    if (this.options.reconnect) this.reconnecting = this.reconnect();
+  }
+
+  private async reconnect(): Promise<void> {
+    const deadline = Date.now() + this.options.reconnectForMs;
+    let delay = 50;
+    while (this.wanted && Date.now() < deadline) {
+      try {
+        await this.openSession();
+        this.reconnects++;
+        return;
+      } catch {
+        await sleep(delay);
+        delay = Math.min(delay * 2, 500);
+      }
+    }
+  }
+}
+
+/** Opens `ids.length` clients on `port`, `parallel` at a time. */
+export async function connectMany(port: number, ids: string[], options: ClusterClientOptions = {}, parallel = 25): Promise<ClusterClient[]> {
+  const clients: ClusterClient[] = new Array(ids.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(parallel, ids.length) }, async () => {
+    while (next < ids.length) {
+      const index = next++;
+      clients[index] = await ClusterClient.connect(port, ids[index]!, options);
+    }
+  }));
+  return clients;
+}
+
+/** `name` as a unique client id or channel of this run. */
+export function unique(name: string): string {
+  return `${name}-${randomBytes(3).toString('hex')}`;
+}

@@ -1,0 +1,214 @@
+/**
+ * Failures in a real three-node cluster behind HAProxy: `kill -9` of a node
+ * during a QoS 1 stream, a Redis restart during traffic, and one node losing
+ * its MariaDB connections (through a relay the test cuts; the machine's
+ * MariaDB itself is never stopped).
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  ClusterClient, clusterSkip, connectMany, routedNodes, sleep, startCluster, unique, waitUntil, type TestCluster,
+} from '../testing/cluster';
+import { waitForServers } from '../../deploy/launch';
+
+const skip = await clusterSkip();
+
+interface Stream {
+  /** Sequence numbers the broker acknowledged with status 1. */
+  acked: Set<number>;
+  /** pubAck statuses other than 1, with how many of each. */
+  refused: Map<number, number>;
+  /** pubs that got no pubAck in time (a hang). */
+  unanswered: number;
+  sent: number;
+  stop(): Promise<void>;
+}
+
+/** Publishes QoS 1 `{n}` to `channel` with at most `window` unacknowledged, until stop() or `maxMessages`. */
+function stream(publisher: ClusterClient, channel: string, options: { window?: number; maxMessages?: number; everyMs?: number } = {}): Stream {
+  const window = options.window ?? 10;
+  const max = options.maxMessages ?? 2000;
+  const state: Stream = { acked: new Set(), refused: new Map(), unanswered: 0, sent: 0, stop: async () => undefined };
+  let running = true;
+  const worker = async () => {
+    while (running && state.sent < max) {
+      const n = state.sent++;
+      try {
+        const st = await publisher.publish(channel, { n }, { q: 1, id: `s${n}` });
+        if (st === 1) state.acked.add(n);
+        else state.refused.set(st, (state.refused.get(st) ?? 0) + 1);
+      } catch (error) {
+        if (/within/.test((error as Error).message)) state.unanswered++;
+        else state.refused.set(-1, (state.refused.get(-1) ?? 0) + 1);
+      }
+      if (options.everyMs) await sleep(options.everyMs);
+    }
+  };
+  const workers = Array.from({ length: window }, worker);
+  state.stop = async () => {
+    running = false;
+    await Promise.all(workers);
+  };
+  return state;
+}
+
+/** Distinct `n` of the pushes a client got on `channel`, and how many came more than once. */
+function received(client: ClusterClient, channel: string): { got: Set<number>; duplicates: number } {
+  const got = new Set<number>();
+  let duplicates = 0;
+  for (const push of client.pushesOn(channel)) {
+    if (got.has(push.dt.n)) duplicates++;
+    else got.add(push.dt.n);
+  }
+  return { got, duplicates };
+}
+
+const missing = (client: ClusterClient, channel: string, acked: Set<number>) => {
+  const { got } = received(client, channel);
+  return [...acked].filter((n) => !got.has(n));
+};
+
+describe('cluster failover: 3 nodes behind HAProxy', { skip, timeout: 150_000 }, () => {
+  let cluster: TestCluster;
+  const opened: ClusterClient[] = [];
+  const direct = async (node: number, clientId: string, options = {}) => {
+    const client = await ClusterClient.connect(cluster.nodes[node]!.ports.socket, clientId, options);
+    opened.push(client);
+    return client;
+  };
+
+  before(async () => {
+    // Node 2's MariaDB connections go through a relay the storage test cuts.
+    cluster = await startCluster({ nodes: 3, mysqlRelay: [1] });
+  });
+  after(async () => {
+    for (const client of opened) client.destroy();
+    await cluster?.stop();
+  });
+
+  it('kill -9 of a node during a QoS 1 stream: its clients reconnect through HAProxy and get every acknowledged message', { timeout: 60_000 }, async (t) => {
+    const run = unique('kill');
+    const channel = `${run}/stream`;
+    const victim = 2;
+    const ids = Array.from({ length: 30 }, (_, i) => `${run}-sub${i}`);
+    const subscribers = await connectMany(cluster.frontends.socket, ids, { reconnect: true, reconnectForMs: 30_000 });
+    opened.push(...subscribers);
+    for (const subscriber of subscribers) assert.equal(await subscriber.subscribe(channel, true), 1);
+    const onVictim = (await cluster.clientsByNode())[victim]!.filter((id) => id.startsWith(run));
+    assert.ok(onVictim.length > 0, 'some subscribers are on the node to be killed');
+    await cluster.waitReplicated();
+    const publisher = await direct(0, `${run}-pub`);
+
+    const flow = stream(publisher, channel, { window: 8, maxMessages: 1500 });
+    await waitUntil(() => flow.acked.size >= 50, 10_000, 'the stream to flow');
+    const killedAfter = flow.acked.size;
+    const killedAt = Date.now();
+    await cluster.kill(victim, 'SIGKILL');
+    const victims = subscribers.filter((client) => onVictim.includes(client.clientId));
+    await waitUntil(() => victims.every((client) => client.reconnects >= 1), 15_000,
+      () => `every client of the killed node to reconnect; ${victims.filter((c) => c.reconnects === 0).length} have not`);
+    const reconnectedIn = Date.now() - killedAt;
+    await sleep(1000);
+    await flow.stop();
+
+    await waitUntil(() => subscribers.every((client) => missing(client, channel, flow.acked).length === 0), 20_000, () => {
+      const short = subscribers.filter((client) => missing(client, channel, flow.acked).length > 0);
+      return `every subscriber to get all ${flow.acked.size} acknowledged messages; ${short.length} short, e.g. ${short[0]?.clientId} misses ${short[0] && missing(short[0], channel, flow.acked).slice(0, 10)}`;
+    });
+    const duplicates = subscribers.reduce((sum, client) => sum + received(client, channel).duplicates, 0);
+    const victimDuplicates = victims.reduce((sum, client) => sum + received(client, channel).duplicates, 0);
+    t.diagnostic(`killed node3 after ${killedAfter} acknowledged messages; ${victims.length} of its subscribers reconnected through HAProxy within ${reconnectedIn} ms`);
+    t.diagnostic(`${flow.sent} pubs: ${flow.acked.size} acknowledged, refused ${JSON.stringify(Object.fromEntries(flow.refused))}, ${flow.unanswered} unanswered; ` +
+      `every subscriber got every acknowledged message; duplicates ${duplicates} (${victimDuplicates} at the killed node's subscribers)`);
+    assert.equal(flow.unanswered, 0);
+    // Nobody came back on the dead node; HAProxy took it out of the rotation.
+    const byNode = await cluster.clientsByNode();
+    assert.equal(byNode.flat().filter((id) => id.startsWith(`${run}-sub`)).length, ids.length);
+    assert.equal((await routedNodes(cluster)).get('node3'), 'DOWN');
+
+    // Back with the same NODE_ID: it takes traffic again, across nodes.
+    await cluster.restart(victim);
+    const back = await direct(victim, `${run}-back`);
+    assert.equal(await back.subscribe(`${run}/after`), 1);
+    await cluster.waitReplicated();
+    assert.equal(await publisher.publish(`${run}/after`, { n: 0 }, { q: 1, id: 'after' }), 1);
+    await waitUntil(() => back.pushesOn(`${run}/after`).length === 1, 5000, 'a push to the restarted node');
+    assert.equal(await back.publish(`#${publisher.clientId}`, { n: 1 }, { q: 1, id: 'p2p' }), 1);
+    await waitUntil(() => publisher.pushesOn(`#${publisher.clientId}`).length === 1, 5000, 'a P2P push from the restarted node');
+    // Clients of the dead node that did not come back are offline for the others (not held by a dead node forever).
+    for (const client of subscribers) client.close();
+  });
+
+  it('Redis restart during traffic: publishers get 5 (no hang, no crash), health 503 then 200, delivery across nodes resumes', { timeout: 60_000 }, async (t) => {
+    const run = unique('redis');
+    const channel = `${run}/r`;
+    const subscribers = [await direct(0, `${run}-s1`), await direct(1, `${run}-s2`)];
+    for (const subscriber of subscribers) assert.equal(await subscriber.subscribe(channel, true), 1);
+    await cluster.waitReplicated();
+    const publisher = await direct(2, `${run}-pub`, { requestMs: 5000 });
+    const flow = stream(publisher, channel, { window: 1, everyMs: 20, maxMessages: 1000 });
+    await waitUntil(() => flow.acked.size >= 10, 10_000, 'traffic before the outage');
+
+    await cluster.stopRedis();
+    const downAt = Date.now();
+    await waitUntil(() => (flow.refused.get(5) ?? 0) > 0, 5000, 'a pubAck with 5 while Redis is down');
+    const health = async () => Promise.all(cluster.nodes.map((node) => cluster.get(node.index, '/api/health')));
+    await waitUntil(async () => (await health()).every(({ status, body }) => status === 503 && body.bus === 'down'), 5000, '503 with bus down from every node');
+    await waitForServers(cluster.statsPort, 'jmqt_socket', { node1: 'DOWN', node2: 'DOWN', node3: 'DOWN' }, 5000);
+    const acceptedWhileDown = flow.acked.size;
+    await sleep(500);
+    assert.equal(flow.acked.size, acceptedWhileDown, 'no publish is accepted while the bus is down');
+
+    await cluster.startRedis();
+    const upAt = Date.now();
+    await waitUntil(async () => (await health()).every(({ status, body }) => status === 200 && body.bus === 'ok'), 10_000, '200 with bus ok from every node');
+    await cluster.waitRouted();
+    const before = flow.acked.size;
+    await waitUntil(() => flow.acked.size > before + 10, 10_000, 'publishes accepted again');
+    await flow.stop();
+
+    t.diagnostic(`Redis down ${upAt - downAt} ms; ${flow.sent} pubs: ${flow.acked.size} acknowledged, refused ${JSON.stringify(Object.fromEntries(flow.refused))}, ${flow.unanswered} unanswered`);
+    assert.equal(flow.unanswered, 0, 'every pub was answered');
+    assert.deepEqual([...flow.refused.keys()], [5], 'refused with 5 only');
+    for (const node of cluster.nodes) assert.ok(node.process, `${node.name} still runs`);
+    assert.ok(subscribers.every((client) => client.drops === 0), 'sessions survive a short Redis outage');
+
+    await waitUntil(() => subscribers.every((client) => missing(client, channel, flow.acked).length === 0), 10_000,
+      () => `both subscribers to get every acknowledged message; missing ${subscribers.map((client) => missing(client, channel, flow.acked).slice(0, 10))}`);
+    const duplicates = subscribers.reduce((sum, client) => sum + received(client, channel).duplicates, 0);
+    t.diagnostic(`every acknowledged message reached both subscribers (nodes 1 and 2); duplicates ${duplicates}`);
+
+    // New sessions through HAProxy, across nodes, after the outage.
+    const [late1, late2] = await connectMany(cluster.frontends.socket, [`${run}-late1`, `${run}-late2`]);
+    opened.push(late1!, late2!);
+    assert.equal(await late2!.subscribe(`${run}/late`), 1);
+    await cluster.waitReplicated();
+    assert.equal(await late1!.publish(`${run}/late`, 'after', { q: 1, id: 'late' }), 1);
+    await waitUntil(() => late2!.pushesOn(`${run}/late`).length === 1, 5000, 'delivery after the outage');
+    for (const client of [...subscribers, publisher, late1!, late2!]) client.close();
+  });
+
+  it('/api/health reports a node\'s storage: 503 while its MariaDB connections are cut, HAProxy routes around it', { timeout: 40_000 }, async () => {
+    const relay = cluster.relays.get(1)!;
+    await relay.cut();
+    try {
+      const down = await waitUntil(async () => {
+        const answer = await cluster.get(1, '/api/health');
+        return answer.status === 503 ? answer.body : null;
+      }, 10_000, 'node2 to report its storage down');
+      assert.match(down.storage, /^down: /);
+      assert.equal(down.bus, 'ok');
+      for (const node of [0, 2]) assert.equal((await cluster.get(node, '/api/health')).body.storage, 'ok');
+      await waitForServers(cluster.statsPort, 'jmqt_socket', { node1: 'UP', node2: 'DOWN', node3: 'UP' }, 5000);
+      const run = unique('db');
+      const clients = await connectMany(cluster.frontends.socket, Array.from({ length: 6 }, (_, i) => `${run}-${i}`));
+      opened.push(...clients);
+      assert.deepEqual((await cluster.clientsByNode())[1]!.filter((id) => id.startsWith(run)), [], 'no new client lands on node2');
+      for (const client of clients) client.close();
+    } finally {
+      await relay.restore();
+    }
+    await waitUntil(async () => (await cluster.get(1, '/api/health')).status === 200, 15_000, 'node2 healthy again');
+    await cluster.waitRouted();
+  });
+});
