@@ -15,6 +15,8 @@ export type BusMessage =
   | { t: 'ended'; cl: string; node: string; fence: number }
   /** A node started and asks the others for their sessions. */
   | { t: 'hello'; node: string }
+  /** Sent every lease / 3: a node not heard from for a lease is gone, and so are its sessions. */
+  | { t: 'alive'; node: string }
   | { t: 'sessions'; node: string; list: Array<[string, number]> };
 
 export type BusHandler = (message: BusMessage, from: string) => void;

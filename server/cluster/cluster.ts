@@ -3,7 +3,9 @@
  * takeover across nodes, replicated subscriptions, and routing by node.
  * A single node runs the same code over a LocalBus with no peers.
  */
+import { encodePush } from '../../shared/codec';
 import type { Broker } from '../broker';
+import { OutFrame } from '../outbound';
 import type { Session } from '../session';
 import type { BusMessage, ClusterBus } from './bus';
 import type { Ownership } from './ownership';
@@ -18,6 +20,8 @@ export class Cluster {
   private readonly remote = new Map<string, RemoteSession>();
   private renewTimer: ReturnType<typeof setInterval> | null = null;
   private lastRenewal = Date.now();
+  /** node → when a bus message from it last arrived, ms. */
+  private readonly heard = new Map<string, number>();
 
   constructor(
     private readonly broker: Broker,
@@ -48,7 +52,7 @@ export class Cluster {
     });
     this.bus.broadcast({ t: 'hello', node: this.nodeId });
     if (Number.isFinite(this.ownership.leaseMs)) {
-      this.renewTimer = setInterval(() => this.renew(), Math.max(200, this.ownership.leaseMs / 3));
+      this.renewTimer = setInterval(() => this.tick(), Math.max(200, this.ownership.leaseMs / 3));
       this.renewTimer.unref();
     }
   }
@@ -107,6 +111,7 @@ export class Cluster {
 
   private receive(message: BusMessage, from: string): void {
     const { broker } = this;
+    this.heard.set(from, Date.now());
     switch (message.t) {
       case 'pub':
         broker.publisher.deliverLocal(message.cn, message.dt, message.cl, message.id);
@@ -137,7 +142,12 @@ export class Cluster {
         if (this.remote.get(message.cl)?.fence === message.fence) this.remote.delete(message.cl);
         return;
       case 'hello':
+        // A node says hello when it starts, holding no session yet: whatever it
+        // held before a crash is gone (it resends its list after an outage).
+        // disabled
         this.bus.send(from, { t: 'sessions', node: this.nodeId, list: this.localSessions() });
+        return;
+      case 'alive':
         return;
       case 'sessions':
         for (const [clientId, fence] of message.list) this.learn(clientId, { node: message.node, fence });
@@ -148,6 +158,37 @@ export class Cluster {
   private learn(clientId: string, session: RemoteSession): void {
     const known = this.remote.get(clientId);
     if (!known || known.fence < session.fence) this.remote.set(clientId, session);
+  }
+
+  private forgetNode(node: string): number {
+    let forgotten = 0;
+    for (const [clientId, session] of this.remote) {
+      if (session.node === node) {
+        this.remote.delete(clientId);
+        forgotten++;
+      }
+    }
+    return forgotten;
+  }
+
+  /**
+   * Every lease / 3: renew this node's leases, say it is alive, and forget
+   * the sessions of nodes silent for a whole lease (killed, or cut off; a
+   * node cut off from the bus that long closes its sessions itself, see
+   * renew()). Otherwise their clients would look online forever: P2P
+   * answering 1 instead of 8, and publishes forwarded to nobody.
+   */
+  private tick(): void {
+    this.renew();
+    if (!this.bus.healthy) return;
+    this.bus.broadcast({ t: 'alive', node: this.nodeId });
+    const silentSince = Date.now() - this.ownership.leaseMs;
+    for (const node of new Set([...this.remote.values()].map((session) => session.node))) {
+      if ((this.heard.get(node) ?? 0) >= silentSince) continue;
+      const forgotten = this.forgetNode(node);
+      this.heard.delete(node);
+      this.broker.log.warn(`cluster node ${node} silent for ${this.ownership.leaseMs} ms: its ${forgotten} session(s) are taken as ended`);
+    }
   }
 
   private localSessions(): Array<[string, number]> {
@@ -176,12 +217,38 @@ export class Cluster {
     });
   }
 
-  /** After a bus outage: subscriptions from storage, and sessions from the other nodes. */
+  /**
+   * After a bus outage: subscriptions from storage, sessions from the other
+   * nodes, and the QoS 1 copies waiting for this node's sessions.
+   */
   private async resynchronise(): Promise<void> {
     this.broker.log.info('cluster bus recovered: resynchronising subscriptions and sessions');
     await this.broker.reloadSubscriptions();
     this.remote.clear();
     this.bus.broadcast({ t: 'hello', node: this.nodeId });
     this.bus.broadcast({ t: 'sessions', node: this.nodeId, list: this.localSessions() });
+    await this.redeliver();
+  }
+
+  /**
+   * A QoS 1 publish acknowledged just before or during the outage is stored,
+   * but its forward to this node may have been lost with the bus, and a live
+   * session gets stored copies only at its start (JMQT 5). Pushing what is
+   * waiting now keeps "at least once" without waiting for a reconnect; a copy
+   * that did arrive comes twice, which QoS 1 allows.
+   */
+  private async redeliver(): Promise<void> {
+    const { broker } = this;
+    const waiting = await broker.storage.queuedCounts();
+    let pushed = 0;
+    for (const session of [...broker.sessions.values()]) {
+      if (!waiting.get(session.clientId)) continue;
+      for (const message of await broker.storage.queuedFor(session.clientId)) {
+        if (!session.inSession) break;
+        session.pushQos1(new OutFrame(encodePush(message.channel, message.data, message.sender, { id: message.id })), message.id);
+        pushed++;
+      }
+    }
+    if (pushed > 0) broker.log.info(`cluster bus recovered: pushed ${pushed} stored QoS 1 message(s) again to this node's sessions`);
   }
 }
