@@ -151,7 +151,9 @@ function waitForPort(port: number, pid: number, log: string[]): Promise<void> {
 
 export async function startJmqt(): Promise<RunningBroker> {
   const dir = tempDir('jmqt-bench-');
-  const { child, ready, log } = await spawnReady('jmqt', process.execPath, ['--import', 'tsx', join(here, 'jmqt-server.ts'), dir]);
+  // JMQT_BENCH_PROFILE=<dir> writes a V8 CPU profile of the broker per start (see bench/README.md, "Profile").
+  const profile = process.env['JMQT_BENCH_PROFILE'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['JMQT_BENCH_PROFILE']] : [];
+  const { child, ready, log } = await spawnReady('jmqt', process.execPath, [...profile, '--import', 'tsx', join(here, 'jmqt-server.ts'), dir]);
   return { kind: 'jmqt', port: ready['socket'], wsPort: ready['webSocket'], pid: ready['pid'], log, stop: () => stopChild(child, ready['pid']) };
 }
 
