@@ -1,13 +1,15 @@
 import { provideZonelessChangeDetection } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
+import { provideRouter } from '@angular/router';
 
 import { App } from './app';
 
 describe('App', () => {
   beforeEach(async () => {
+    localStorage.clear();
     await TestBed.configureTestingModule({
       imports: [App],
-      providers: [provideZonelessChangeDetection()],
+      providers: [provideZonelessChangeDetection(), provideRouter([])],
     }).compileComponents();
   });
 
@@ -16,10 +18,12 @@ describe('App', () => {
     expect(fixture.componentInstance).toBeTruthy();
   });
 
-  it('renders the "JMQT Dashboard" heading', async () => {
+  it('renders the "JMQT Dashboard" heading and the broker address', async () => {
     const fixture = TestBed.createComponent(App);
     await fixture.whenStable();
-    const heading = (fixture.nativeElement as HTMLElement).querySelector('h1');
-    expect(heading?.textContent?.trim()).toBe('JMQT Dashboard');
+    const element = fixture.nativeElement as HTMLElement;
+    expect(element.querySelector('h1')?.textContent?.trim()).toBe('JMQT Dashboard');
+    expect((element.querySelector('#broker-host') as HTMLInputElement).value).toBe(location.host);
+    expect(element.textContent).toContain(`ws://${location.host}/`);
   });
 });

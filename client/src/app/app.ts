@@ -1,8 +1,11 @@
 import { ChangeDetectionStrategy, Component, signal } from '@angular/core';
+import { RouterOutlet } from '@angular/router';
+import { BrokerAddressForm } from './connection/broker-address-form';
 
-/** Root shell of the JMQT operator dashboard; feature folders plug in here later. */
+/** Shell of the JMQT operator dashboard: header with the broker address, the routed page below. */
 @Component({
   selector: 'jmqt-root',
+  imports: [BrokerAddressForm, RouterOutlet],
   changeDetection: ChangeDetectionStrategy.OnPush,
   templateUrl: './app.html',
   styleUrl: './app.css',

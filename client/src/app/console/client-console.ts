@@ -1,0 +1,55 @@
+/** One client tab: connection status, Connect or the Publish row, subscription chips, and the log. */
+import { ChangeDetectionStrategy, Component, computed, input } from '@angular/core';
+import { ConnectForm } from '../connection/connect-form';
+import { ConnectionStatus } from '../connection/connection-status';
+import { LogView } from '../log/log-view';
+import { PublishForm } from '../publish/publish-form';
+import { SubscriptionBar } from '../subscriptions/subscription-bar';
+import type { ClientSession } from './client-session';
+
+@Component({
+  selector: 'jmqt-client-console',
+  imports: [ConnectForm, ConnectionStatus, LogView, PublishForm, SubscriptionBar],
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  template: `
+    <div class="card controls">
+      <jmqt-connection-status [session]="session()" />
+      <div class="divider"></div>
+      @if (session().active()) {
+        <jmqt-publish-form [session]="session()" [suggestions]="suggestions()" />
+        <jmqt-subscription-bar [session]="session()" />
+      } @else {
+        <jmqt-connect-form [session]="session()" [taken]="otherPeers()" />
+      }
+    </div>
+    <jmqt-log-view class="card log" [store]="session().log" [idPrefix]="'c' + session().id + '-log'" />
+  `,
+  styles: `
+    :host { display: flex; flex-direction: column; gap: 12px; min-height: 0; min-width: 0; }
+    .controls { display: flex; flex-direction: column; gap: 12px; }
+    .divider { border-top: 1px solid var(--border); margin: 0 -16px; }
+    .log { flex: 1; min-height: 280px; }
+  `,
+})
+export class ClientConsole {
+  readonly session = input.required<ClientSession>();
+  /** Client ids of the other tabs, offered as `#peer` channels. */
+  readonly peers = input<readonly string[]>([]);
+
+  /** Client ids in session in the other tabs. */
+  protected readonly otherPeers = computed(() => {
+    const own = this.session().active() ? this.session().connection.clientId() : null;
+    return this.peers().filter((peer) => peer !== own);
+  });
+  protected readonly suggestions = computed(() => {
+    const own = this.session().connection.clientId();
+    const channels = this.session()
+      .subscriptions()
+      .map((chip) => chip.channel)
+      .filter((channel) => !channel.startsWith('#'));
+    const peers = this.peers()
+      .filter((peer) => peer !== own)
+      .map((peer) => `#${peer}`);
+    return [...new Set([...channels, ...peers, '$mySubscriptions'])];
+  });
+}

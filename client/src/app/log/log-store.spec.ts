@@ -1,0 +1,44 @@
+import { LOG_CAPACITY, LogStore } from './log-store';
+
+describe('LogStore', () => {
+  it('numbers and timestamps lines', () => {
+    let now = 1000;
+    const store = new LogStore(10, 0, () => now++);
+    const first = store.add({ kind: 'info', text: 'a' });
+    const second = store.add({ kind: 'ok', text: 'b' });
+    expect([first.seq, second.seq]).toEqual([1, 2]);
+    expect([first.at, second.at]).toEqual([1000, 1001]);
+    expect(store.snapshot().map((line) => line.text)).toEqual(['a', 'b']);
+  });
+
+  it('is bounded by its capacity, 5,000 by default', () => {
+    const store = new LogStore(undefined, 0);
+    expect(store.capacity).toBe(LOG_CAPACITY);
+    expect(LOG_CAPACITY).toBe(5000);
+    for (let i = 0; i < 12_000; i++) store.add({ kind: 'message', text: `line ${i}` });
+    expect(store.length).toBe(5000);
+    expect(store.dropped).toBe(7000);
+    expect(store.snapshot()[0].text).toBe('line 7000');
+    expect(store.lastSeq).toBe(12_000);
+  });
+
+  it('moves its version once per flush interval however many lines arrive', async () => {
+    const store = new LogStore(100, 20);
+    const start = store.version();
+    for (let i = 0; i < 1000; i++) store.add({ kind: 'message', text: String(i) });
+    expect(store.version()).toBe(start);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(store.version()).toBe(start + 1);
+    store.dispose();
+  });
+
+  it('clear() empties it and flushes at once', () => {
+    const store = new LogStore(100, 1000);
+    store.add({ kind: 'info', text: 'x' });
+    const before = store.version();
+    store.clear();
+    expect(store.length).toBe(0);
+    expect(store.version()).toBe(before + 1);
+    store.dispose();
+  });
+});
