@@ -144,7 +144,7 @@ export class Cluster {
       case 'hello':
         // A node says hello when it starts, holding no session yet: whatever it
         // held before a crash is gone (it resends its list after an outage).
-        // disabled
+        this.forgetNode(from);
         this.bus.send(from, { t: 'sessions', node: this.nodeId, list: this.localSessions() });
         return;
       case 'alive':

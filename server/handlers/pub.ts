@@ -18,10 +18,6 @@ export function handlePub(broker: Broker, session: Session, packet: PubPacket): 
     return answer(session, packet, Status.INVALID_CHANNEL);
   }
   if (channelKind(packet.cn) === 'control') return handleControl(broker, session, packet);
-  if (packet.rt === 1 && channelKind(packet.cn) === 'p2p') {
-    // JMQT 5: retained messages are not available on `#` channels.
-    return answer(session, packet, Status.INVALID_CHANNEL);
-  }
   // Inlined rather than through callHook: this runs once per message, and a closure per message shows in profiles.
   let verdict: unknown;
   try {
@@ -51,7 +47,10 @@ function publishAuthorised(broker: Broker, session: Session, packet: PubPacket, 
   }
   let result: number | Promise<number>;
   try {
-    result = broker.publish({ channel: packet.cn, data: packet.dt, qos: packet.q, retain: packet.rt === 1, sender: session.clientId, pubId: packet.id });
+    // JMQT 5: no retained messages on `#` channels. The flag is ignored there, not
+    // refused: the original sample page sends every P2P message with rt:1.
+    const retain = packet.rt === 1 && channelKind(packet.cn) !== 'p2p';
+    result = broker.publish({ channel: packet.cn, data: packet.dt, qos: packet.q, retain, sender: session.clientId, pubId: packet.id });
   } catch (error) {
     broker.log.error(`publishing to '${packet.cn}' for ${session.describe()}: ${(error as Error).message}`);
     return answer(session, packet, Status.SERVER_ERROR);

@@ -170,7 +170,11 @@ describe('cluster failover: 3 nodes behind HAProxy', { skip, timeout: 150_000 },
     await waitUntil(async () => (await health()).every(({ status, body }) => status === 503 && body.bus === 'down'), 5000, '503 with bus down from every node');
     await waitForServers(cluster.statsPort, 'jmqt_socket', { node1: 'DOWN', node2: 'DOWN', node3: 'DOWN' }, 5000);
     const acceptedWhileDown = flow.acked.size;
-    await sleep(500);
+    // A new session cannot be claimed either: conn is answered 5, at once.
+    const refusedConn = await ClusterClient.connect(cluster.nodes[0]!.ports.socket, `${run}-late`).then(
+      (client) => { client.destroy(); return 1; }, (error: Error & { status?: number }) => error.status);
+    assert.equal(refusedConn, 5, 'conn while Redis is down');
+    await sleep(300);
     assert.equal(flow.acked.size, acceptedWhileDown, 'no publish is accepted while the bus is down');
 
     await cluster.startRedis();
@@ -179,6 +183,8 @@ describe('cluster failover: 3 nodes behind HAProxy', { skip, timeout: 150_000 },
     await cluster.waitRouted();
     const before = flow.acked.size;
     await waitUntil(() => flow.acked.size > before + 10, 10_000, 'publishes accepted again');
+    // Past a lease renewal (every lease / 3 = 3.3 s): Redis lost every key, yet no session may end.
+    await sleep(upAt + 4000 - Date.now());
     await flow.stop();
 
     t.diagnostic(`Redis down ${upAt - downAt} ms; ${flow.sent} pubs: ${flow.acked.size} acknowledged, refused ${JSON.stringify(Object.fromEntries(flow.refused))}, ${flow.unanswered} unanswered`);

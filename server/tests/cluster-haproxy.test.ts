@@ -48,6 +48,9 @@ describe('HAProxy configuration for a cluster', () => {
     assert.match(config, /server b 10\.0\.0\.2:8011 track jmqt_socket\/b/);
     assert.match(config, /bind \*:9010/);
     assert.doesNotMatch(config, /ssl|stats|shutdown-sessions/);
+    // Without maxConnections HAProxy derives maxconn from `ulimit -n` (a fixed one above it stops HAProxy).
+    assert.doesNotMatch(config, /^\s+maxconn/m);
+    assert.match(renderHaproxyConfig({ nodes: twoNodes, frontends: { socket: 1, webSocket: 2 }, maxConnections: 4000 }), /^global\n\s+maxconn 4000$/m);
   });
 
   it('TLS frontends pass TLS through (no certificate on HAProxy); stats are optional', () => {

@@ -184,11 +184,16 @@ describe('publish and push (JMQT 5 "Channels", "Publish and push")', () => {
     assert.deepEqual(await sender.request({ pub: { cn: '#bob', dt: 'later', q: 1, id: 'p2' } }, 'pubAck'), { st: 8, id: 'p2' });
     assert.deepEqual(await sender.request({ pub: { cn: '#bob', dt: 'gone', q: 0, id: 'p3' } }, 'pubAck'), { st: 8, id: 'p3' });
     assert.deepEqual(await sender.request({ pub: { cn: '#nobody', dt: 'x', q: 1, id: 'p4' } }, 'pubAck'), { st: 8, id: 'p4' });
-    assert.deepEqual(await sender.request({ pub: { cn: '#bob', dt: 'x', rt: 1, id: 'p5' } }, 'pubAck'), { st: 11, id: 'p5' });
+    assert.deepEqual(await sender.request({ pub: { cn: '#bob', dt: 'x', rt: 1, id: 'p5' } }, 'pubAck'), { st: 8, id: 'p5' });
     const back = await connectClient(broker, 'bob');
     await back.seen('push', { cn: '#bob', dt: 'later' });
     // 'psst' was never acknowledged, so it comes again, before the newer one.
     assert.deepEqual(back.all('push').filter((p) => p['cn'] === '#bob').map((p) => p['dt']), ['psst', 'later']);
+    // The original page sends P2P with rt:1: delivered as a normal push, never kept as retained.
+    const live = back.next('push', { cn: '#bob', dt: 'compat' });
+    sender.send({ pub: { cn: '#bob', dt: 'compat', rt: 1 } });
+    assert.deepEqual(await live, { cn: '#bob', dt: 'compat', cl: 'alice2' });
+    assert.equal((await broker.broker.storage.retainedFor(['#bob'])).length, 0);
     back.close(); other.close(); sender.close();
   });
 
