@@ -40,6 +40,9 @@ export interface Wire {
   /** Stops reading from the peer (inbound backpressure). */
   pause(): void;
   resume(): void;
-  /** Ends the connection after what is queued is written; `close` events follow. */
-  close(): void;
+  /**
+   * Ends the connection after what is queued is written; `close` events follow.
+   * WebSocket carries `code` and `reason` in its close frame; TCP has no such thing.
+   */
+  close(code?: number, reason?: string): void;
 }

@@ -20,6 +20,9 @@ export interface SessionHost {
   readonly outboundLimit: number;
 }
 
+/** WebSocket close code of a session replaced by a newer one of the same client id (4000-4999: application codes). */
+export const TAKEN_OVER_CLOSE_CODE = 4000;
+
 /** Inbound frames waiting behind a slow (async) handler before the socket is paused. */
 const BACKLOG_PAUSE = 256;
 
@@ -164,7 +167,8 @@ export class Session implements Peer {
   close(reason: string): void {
     if (!this.endReason) this.endReason = reason;
     this.closed();
-    this.wire.close();
+    // 4000 tells a WebSocket client it was replaced, so it need not fight back with a reconnect.
+    this.wire.close(this.takenOver ? TAKEN_OVER_CLOSE_CODE : 1000, reason.slice(0, 120));
   }
 
   /** Called by the transport when the connection is gone; a no-op after close(). */

@@ -71,6 +71,20 @@ describe('sessions (JMQT 5 "Sessions")', () => {
     newer.close();
   });
 
+  it('a WebSocket session taken over is closed with code 4000 and the reason', async () => {
+    const { default: WebSocket } = await import('ws');
+    const ws = new WebSocket(`ws://127.0.0.1:${broker.ports.webSocket}/`);
+    await new Promise((resolve) => ws.once('open', resolve));
+    const closed = new Promise<[number, string]>((resolve) => ws.once('close', (code, reason) => resolve([code, reason.toString()])));
+    ws.send(JSON.stringify({ conn: { at: broker.tokens.issue('replaced'), cl: 'replaced' } }));
+    await new Promise((resolve) => ws.once('message', resolve));
+    const newer = await connectClient(broker, 'replaced');
+    const [code, reason] = await closed;
+    assert.equal(code, 4000);
+    assert.match(reason, /taken over/);
+    newer.close();
+  });
+
   it('conn on a connection that already has a session is refused with 7', async () => {
     const client = await connectClient(broker, 'double');
     assert.deepEqual(await client.request({ conn: { at: broker.tokens.issue('double'), cl: 'double' } }, 'connAck'), { st: 7 });

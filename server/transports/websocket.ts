@@ -34,9 +34,9 @@ class WebSocketWire implements Wire {
     this.socket.resume();
   }
 
-  close(): void {
+  close(code = 1000, reason = ''): void {
     if (this.socket.readyState === this.socket.CLOSED) return;
-    this.socket.close(1000);
+    this.socket.close(code, reason);
     setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS).unref();
   }
 }
