@@ -8,7 +8,7 @@
  *                    [--duration S] [--brokers jmqt,mosquitto,aedes]
  *                    [--memory-conns N] [--out DIR]
  */
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -198,8 +198,20 @@ async function runMemory(options: Options, brokerLogs: Record<string, string[]>)
   return options.brokers.includes('jmqt') ? [tcp, ws] : [tcp];
 }
 
+/** Mosquitto comes from Debian's package; a fresh machine gets it on the first run (as root). */
+function ensureMosquitto(): void {
+  if (existsSync(MOSQUITTO)) return;
+  log(`bench: ${MOSQUITTO} is missing: installing Debian's mosquitto package`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const args of [['update', '-qq'], ['install', '-y', '-qq', 'mosquitto']]) {
+    const result = spawnSync('apt-get', args, { stdio: 'inherit', env });
+    if (result.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed; install mosquitto by hand or run with --brokers jmqt,aedes`);
+  }
+}
+
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
+  if (options.brokers.includes('mosquitto')) ensureMosquitto();
   const began = Date.now();
   const date = new Date().toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
   const shapes = allShapes.filter((shape) => selected(shape.name, options));
