@@ -154,7 +154,8 @@ export function parseConfigFile(content: string, origin: string): Partial<Config
 /** Reads `JMQT_<KEY>` variables; an unknown `JMQT_` key is an error too, as it is surely a typo. */
 export function configFromEnv(env: Record<string, string | undefined>): Partial<Config> {
   const result: Record<string, unknown> = {};
-  const ignored = new Set(['JMQT_CONFIG', 'JMQT_TEST_REQUIRE_SERVICES']);
+  // Not configuration: read by the tools around the broker.
+  const ignored = new Set(['JMQT_CONFIG', 'JMQT_TEST_REQUIRE_SERVICES', 'JMQT_TEST_LOG', 'JMQT_FUZZ_SEED', 'JMQT_BENCH_PROFILE']);
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith('JMQT_') || raw === undefined || ignored.has(name)) continue;
     const key = name.slice('JMQT_'.length);

@@ -21,7 +21,9 @@ async function main(): Promise<void> {
   const { ports } = server;
   log.info(`JMQT broker listening: socket ${ports.socket}, websocket ${ports.webSocket}` +
     (ports.sslSocket ? `, ssl socket ${ports.sslSocket}, ssl websocket ${ports.sslWebSocket}` : '') +
-    `; storage SQLite ${config.SQLITE_PATH}; dashboard http://localhost:${ports.webSocket}/`);
+    `; storage ${config.ENABLE_MYSQL ? `MySQL ${config.MYSQL_HOST}:${config.MYSQL_PORT}/${config.MYSQL_DB}` : `SQLite ${config.SQLITE_PATH}`}` +
+    (config.ENABLE_REDIS ? `; cluster '${config.CLUSTER_NAME}' over Redis ${config.REDIS_HOST}:${config.REDIS_PORT} as node ${server.broker.cluster.nodeId}` : '') +
+    `; dashboard http://localhost:${ports.webSocket}/`);
 
   const shutdown = (signal: string) => {
     log.info(`${signal} received: shutting down`);

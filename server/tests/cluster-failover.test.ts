@@ -2,7 +2,8 @@
  * Failures in a real three-node cluster behind HAProxy: `kill -9` of a node
  * during a QoS 1 stream, a Redis restart during traffic, and one node losing
  * its MariaDB connections (through a relay the test cuts; the machine's
- * MariaDB itself is never stopped).
+ * MariaDB itself is never stopped). Last, QoS 1 load from every node at
+ * once, whose acknowledgements must all reach the shared storage.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -128,7 +129,8 @@ describe('cluster failover: 3 nodes behind HAProxy', { skip, timeout: 150_000 },
     assert.equal(byNode.flat().filter((id) => id.startsWith(`${run}-sub`)).length, ids.length);
     await waitForServers(cluster.statsPort, 'jmqt_socket', { node1: 'UP', node2: 'UP', node3: 'DOWN' }, 5000);
     const p2pStatus = (from: ClusterClient, to: string) => from.publish(`#${to}`, 'there?', { q: 1, id: unique('probe') });
-    assert.equal(await p2pStatus(publisher, ghost.clientId), 1, 'within the lease the ghost still counts as online');
+    // Within the lease (10 s) a silent node's sessions still count as online.
+    if (Date.now() - killedAt < 8000) assert.equal(await p2pStatus(publisher, ghost.clientId), 1, 'the ghost within the lease');
 
     // Back with the same NODE_ID, before the lease ran out: its hello tells the
     // others that the sessions it held are gone; it takes traffic again.
@@ -156,7 +158,10 @@ describe('cluster failover: 3 nodes behind HAProxy', { skip, timeout: 150_000 },
   it('Redis restart during traffic: publishers get 5 (no hang, no crash), health 503 then 200, delivery across nodes resumes', { timeout: 60_000 }, async (t) => {
     const run = unique('redis');
     const channel = `${run}/r`;
-    const subscribers = [await direct(0, `${run}-s1`), await direct(1, `${run}-s2`)];
+    // Two directly on nodes 1 and 2, one through HAProxy, which must keep its connection while it marks every node down.
+    const viaHaproxy = await ClusterClient.connect(cluster.frontends.socket, `${run}-s3`);
+    opened.push(viaHaproxy);
+    const subscribers = [await direct(0, `${run}-s1`), await direct(1, `${run}-s2`), viaHaproxy];
     for (const subscriber of subscribers) assert.equal(await subscriber.subscribe(channel, true), 1);
     await cluster.waitReplicated();
     const publisher = await direct(2, `${run}-pub`, { requestMs: 5000 });
@@ -194,9 +199,9 @@ describe('cluster failover: 3 nodes behind HAProxy', { skip, timeout: 150_000 },
     assert.ok(subscribers.every((client) => client.drops === 0), 'sessions survive a short Redis outage');
 
     await waitUntil(() => subscribers.every((client) => missing(client, channel, flow.acked).length === 0), 10_000,
-      () => `both subscribers to get every acknowledged message; missing ${subscribers.map((client) => missing(client, channel, flow.acked).slice(0, 10))}`);
+      () => `every subscriber to get every acknowledged message; missing ${subscribers.map((client) => missing(client, channel, flow.acked).slice(0, 10))}`);
     const duplicates = subscribers.reduce((sum, client) => sum + received(client, channel).duplicates, 0);
-    t.diagnostic(`every acknowledged message reached both subscribers (nodes 1 and 2); duplicates ${duplicates}`);
+    t.diagnostic(`every acknowledged message reached the three subscribers (nodes 1 and 2, and one through HAProxy); duplicates ${duplicates}`);
 
     // New sessions through HAProxy, across nodes, after the outage.
     const [late1, late2] = await connectMany(cluster.frontends.socket, [`${run}-late1`, `${run}-late2`]);
@@ -233,5 +238,37 @@ describe('cluster failover: 3 nodes behind HAProxy', { skip, timeout: 150_000 },
     }
     await waitUntil(async () => (await cluster.get(1, '/api/health')).status === 200, 15_000, 'node2 healthy again');
     await cluster.waitRouted();
+  });
+  it('under QoS 1 load from every node, every acknowledged copy leaves storage', {
+    todo: 'MysqlStorage bug: pushAck batches of different nodes deadlock in InnoDB (SELECT … OR … FOR UPDATE, then DELETE); after 3 attempts the ack is dropped and the copy stays queued',
+  }, async (t) => {
+    const run = unique('acks');
+    const channel = `${run}/q`;
+    const subscribers = await connectMany(cluster.frontends.socket, Array.from({ length: 10 }, (_, i) => `${run}-s${i}`));
+    const publishers = await connectMany(cluster.frontends.socket, Array.from({ length: 10 }, (_, i) => `${run}-p${i}`));
+    opened.push(...subscribers, ...publishers);
+    for (const subscriber of subscribers) assert.equal(await subscriber.subscribe(channel, true), 1);
+    await cluster.waitReplicated();
+    const perPublisher = 300;
+    const acked = new Set<string>();
+    await Promise.all(publishers.map(async (publisher, i) => {
+      for (let n = 0; n < perPublisher; n += 10) {
+        const statuses = await Promise.all(Array.from({ length: 10 }, (_, k) => publisher.publish(channel, { k: `${i}/${n + k}` }, { q: 1, id: String(n + k) })));
+        statuses.forEach((st, k) => { if (st === 1) acked.add(`${i}/${n + k}`); });
+      }
+    }));
+    await waitUntil(() => subscribers.every((client) => new Set(client.pushesOn(channel).map((push) => push.dt.k)).size >= acked.size), 20_000, 'every push');
+    const ours = new Set(subscribers.map((client) => client.clientId));
+    let left = -1;
+    try {
+      await waitUntil(async () => {
+        const lists = await Promise.all(cluster.nodes.map(async (node) => (await cluster.get(node.index, '/api/clients')).body.clients as Array<{ clientId: string; queuedQos1: number }>));
+        left = lists.flat().filter((client) => ours.has(client.clientId)).reduce((sum, client) => sum + client.queuedQos1, 0);
+        return left === 0;
+      }, 5000, 'no queued copy left', 250);
+    } finally {
+      t.diagnostic(`${acked.size} messages acknowledged × ${subscribers.length} subscribers, all pushed and acknowledged; copies left in storage: ${left}`);
+      for (const client of [...subscribers, ...publishers]) client.close();
+    }
   });
 });

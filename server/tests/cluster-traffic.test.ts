@@ -1,7 +1,8 @@
 /**
  * Three real nodes (MariaDB storage, Redis bus) behind a real HAProxy:
  * fan-out and P2P across nodes, retained and subscriptions seen alike from
- * every node, takeover across nodes and racing conns.
+ * every node, takeover across nodes, racing conns, and the QoS 1 queue limit
+ * when the subscriber acknowledges on another node.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
