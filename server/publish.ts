@@ -122,7 +122,10 @@ export class Publisher {
     for (const clientId of broker.index.subscribers(channel)?.keys() ?? []) {
       if (clientId !== sender) copies.push({ id, clientId, channel, data, sender });
     }
-    const full = this.fullQueues(copies);
+    let full = this.fullQueues(copies);
+    // Other nodes acknowledge copies too, so in a cluster a full count here is
+    // only a hint: storage has the truth for those few.
+    if (full.length > 0 && broker.cluster.enabled) full = await this.recount(full);
     if (full.length > 0 && broker.config.QUEUE_POLICY === 'reject-publisher') {
       broker.limitHit('MAX_QUEUED_PER_CLIENT', `publish to '${channel}' refused: queue of ${full.join(', ')} is full`);
       return Status.FAILED;
@@ -184,6 +187,12 @@ export class Publisher {
   private fullQueues(copies: QueuedMessage[]): string[] {
     const max = this.broker.config.MAX_QUEUED_PER_CLIENT;
     return copies.filter((copy) => this.broker.queueDepths.of(copy.clientId) >= max).map((copy) => copy.clientId);
+  }
+
+  private async recount(clientIds: string[]): Promise<string[]> {
+    const { queueDepths, config } = this.broker;
+    await Promise.all(clientIds.map((clientId) => queueDepths.reload(clientId)));
+    return clientIds.filter((clientId) => queueDepths.of(clientId) >= config.MAX_QUEUED_PER_CLIENT);
   }
 
   /** Drop-oldest policy: the oldest copies make room for the new one. */

@@ -67,13 +67,19 @@ const schema = (c: string) => [
 
 // Strict, so a value too long fails instead of being cut; and without
 // NO_BACKSLASH_ESCAPES, which the client-side escaping of mysql2 relies on.
-const SESSION_SQL = `SET SESSION sql_mode = 'STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'`;
+// READ COMMITTED: no gap locks, so one node's inserts and another's deletes in
+// the same index range do not deadlock (several nodes write one queue table).
+const SESSION_SQL = [
+  `SET SESSION sql_mode = 'STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'`,
+  'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED',
+];
+/** Attempts of a transaction InnoDB picks as a deadlock victim, with a jittered pause between. */
+const DEADLOCK_ATTEMPTS = 8;
 const ER_LOCK_DEADLOCK = 1213;
 /** Rows per statement for key lists (IN, OR), far below any server limit. */
 const KEYS_PER_STATEMENT = 500;
 
 const channelHash = (channel: string): Buffer => createHash('sha256').update(channel, 'utf8').digest();
-const ackKey = (clientId: string, id: string) => `${clientId.length}:${clientId}${id}`;
 const notOpen = () => new Error('MysqlStorage is not open');
 const settle = (): void => undefined;
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -138,7 +144,7 @@ export class MysqlStorage implements Storage {
       const collation = COLLATIONS.find((name) => names.has(name)) ?? 'utf8mb4_bin';
       await run(`CREATE DATABASE IF NOT EXISTS ${escapeId(database)} CHARACTER SET utf8mb4 COLLATE ${collation}`);
       await run(`USE ${escapeId(database)}`);
-      await run(SESSION_SQL);
+      for (const sql of SESSION_SQL) await run(sql);
       for (const sql of schema(collation)) await run(sql);
       const [limits] = await run('SELECT @@max_allowed_packet AS packet');
       const packet = Math.min(Number(limits?.['packet'] ?? 0) || 4 << 20, 64 << 20);
@@ -371,26 +377,18 @@ export class MysqlStorage implements Storage {
   }
 
   /**
-   * Deletes a run of acknowledgements in two statements per chunk. Which ones
-   * were there is decided here with exact string equality, so a repeated ack
-   * in the same batch answers false the second time, as it would one by one.
+   * Deletes a run of acknowledgements one by one through the unique
+   * (client_id, id) key, in key order: each statement locks exactly its own row,
+   * and every node takes its locks in the same order, so acknowledgements from
+   * several nodes cannot deadlock one another. A repeated ack answers false the
+   * second time, as it would alone.
    */
   private async deleteQueued(c: PoolConnection, acks: { clientId: string; id: string }[]): Promise<boolean[]> {
-    const found: boolean[] = [];
-    for (const some of chunks(acks, KEYS_PER_STATEMENT)) {
-      const where = some.map(() => '(client_id = ? AND id = ?)').join(' OR ');
-      const there = await this.rows(c, `SELECT seq, client_id, id FROM queue WHERE ${where} FOR UPDATE`, some.flatMap((a) => [a.clientId, a.id]));
-      const seqs = new Map(there.map((row) => [ackKey(row['client_id'], row['id']), row['seq'] as number]));
-      const doomed: number[] = [];
-      for (const a of some) {
-        const key = ackKey(a.clientId, a.id);
-        const seq = seqs.get(key);
-        found.push(seq !== undefined);
-        if (seq === undefined) continue;
-        seqs.delete(key);
-        doomed.push(seq);
-      }
-      if (doomed.length > 0) await this.exec(c, 'DELETE FROM queue WHERE seq IN (?)', [doomed]);
+    const order = acks.map((ack, index) => ({ ack, index }))
+      .sort((a, b) => compareKeys(a.ack.clientId, b.ack.clientId) || compareKeys(a.ack.id, b.ack.id));
+    const found = new Array<boolean>(acks.length);
+    for (const { ack, index } of order) {
+      found[index] = (await this.exec(c, 'DELETE FROM queue WHERE client_id = ? AND id = ?', [ack.clientId, ack.id])) > 0;
     }
     return found;
   }
@@ -421,7 +419,7 @@ export class MysqlStorage implements Storage {
     const c = await this.pool.getConnection();
     try {
       if (!this.prepared.has(c.connection)) {
-        await this.exec(c, SESSION_SQL);
+        for (const sql of SESSION_SQL) await this.exec(c, sql);
         this.prepared.add(c.connection);
       }
       const result = await work(c);
@@ -434,7 +432,7 @@ export class MysqlStorage implements Storage {
     }
   }
 
-  /** BEGIN … COMMIT, rolled back on failure; retried twice when InnoDB picks it as a deadlock victim. */
+  /** BEGIN … COMMIT, rolled back on failure; tried again when InnoDB picks it as a deadlock victim. */
   private async transaction<T>(c: PoolConnection, work: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       await this.exec(c, 'START TRANSACTION');
@@ -450,7 +448,8 @@ export class MysqlStorage implements Storage {
           c.destroy(); // the server rolls back when the connection goes
           throw error;
         }
-        if ((error as { errno?: number }).errno !== ER_LOCK_DEADLOCK || attempt >= 3) throw error;
+        if ((error as { errno?: number }).errno !== ER_LOCK_DEADLOCK || attempt >= DEADLOCK_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
       }
     }
   }
@@ -464,6 +463,11 @@ export class MysqlStorage implements Storage {
   private async exec(c: Connection, sql: string, values?: unknown[]): Promise<number> {
     return (await c.query<ResultSetHeader>({ sql, timeout: this.queryTimeout }, values))[0].affectedRows;
   }
+}
+
+/** Binary order, as the utf8mb4 binary collation of the keys sorts them. */
+function compareKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
 function toRecord(row: RowDataPacket): SubscriptionRecord {
