@@ -2,7 +2,7 @@
  * One client connection: its state (no session yet → session → closed), the
  * in-order processing of its packets, and its outbound side.
  */
-import type { TransportName } from '../shared/keys';
+import { TAKEN_OVER_CLOSE_CODE, type TransportName } from '../shared/keys';
 import type { ServerPacket } from '../shared/packets';
 import type { Peer } from './hooks';
 import { OutFrame, type Wire } from './outbound';
@@ -19,9 +19,6 @@ export interface SessionHost {
   countDeferredPush(): void;
   readonly outboundLimit: number;
 }
-
-/** WebSocket close code of a session replaced by a newer one of the same client id (4000-4999: application codes). */
-export const TAKEN_OVER_CLOSE_CODE = 4000;
 
 /** Inbound frames waiting behind a slow (async) handler before the socket is paused. */
 const BACKLOG_PAUSE = 256;

@@ -34,3 +34,18 @@ export const MAX_DATA_DEPTH = 64;
 
 /** Transport names as the application hooks receive them (section 6). */
 export type TransportName = 'SOCKET' | 'SSL_SOCKET' | 'WEB_SOCKET' | 'SSL_WEB_SOCKET';
+
+/**
+ * WebSocket close code of a session replaced by a newer one of the same
+ * client id (4000-4999 are the application's). Clients that see it should not
+ * reconnect, or two clients with one id take each other over for ever.
+ */
+export const TAKEN_OVER_CLOSE_CODE = 4000;
+/** How SDK transports begin the close reason of such a close. */
+export const TAKEN_OVER_REASON = 'taken over by a newer session';
+
+/** Close reason of a WebSocket close, naming a takeover so the client can stop reconnecting. */
+export function webSocketCloseReason(code: number, reason: string): string {
+  const detail = `code ${code}${reason ? `, ${reason}` : ''}`;
+  return code === TAKEN_OVER_CLOSE_CODE ? `${TAKEN_OVER_REASON} (${detail})` : `websocket closed (${detail})`;
+}

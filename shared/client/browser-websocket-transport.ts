@@ -1,4 +1,5 @@
 /** WebSocket transport over the platform's global WebSocket (browsers, Deno, Node 22+). */
+import { webSocketCloseReason } from '../keys';
 import { TransportBase, stripTrailingNul, type ConnectionSink } from './transport';
 
 export interface BrowserWebSocketTransportOptions {
@@ -49,7 +50,7 @@ export class BrowserWebSocketTransport extends TransportBase {
     socket.onclose = (event: CloseEvent) => {
       // An old socket closing late must not drop the reference to a newer one.
       if (this.socket === socket) this.socket = null;
-      sink.close(`websocket closed (code ${event.code}${event.reason ? ', ' + event.reason : ''})`);
+      sink.close(webSocketCloseReason(event.code, event.reason));
     };
   }
 

@@ -188,6 +188,30 @@ describe('SDK against a real broker', () => {
     });
   }
 
+  for (const kind of ['ws', 'browser-ws'] as const) {
+    it(`${kind}: a session taken over by a newer one of its client id does not reconnect to take it back`, async () => {
+      const older = new JmqtClient(makeTransport(kind, broker), { reconnect: { initialDelayMs: 50 } });
+      const newer = new JmqtClient(makeTransport(kind, broker), { reconnect: { initialDelayMs: 50 } });
+      const clientId = `twin-${kind}`;
+      try {
+        const first = await older.auth({ client_name: clientId });
+        await older.conn(clientId, first.token!);
+        const dropped = new Promise<DisconnectEvent>((resolve) => older.once('disconnect', resolve));
+        const second = await newer.auth({ client_name: clientId });
+        assert.equal((await newer.conn(clientId, second.token!)).status, Status.OK);
+        const event = await dropped;
+        assert.equal(event.willReconnect, false);
+        assert.match(event.reason, /^taken over by a newer session \(code 4000/);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        assert.equal(older.state, 'closed');
+        assert.equal(newer.state, 'session');
+      } finally {
+        await older.disconnect(false);
+        await newer.disconnect();
+      }
+    });
+  }
+
   it('QoS 1 messages for a persistent subscriber that was away arrive when it comes back', async () => {
     const sub = new Probe(makeTransport('browser-ws', broker));
     await sub.login('away');

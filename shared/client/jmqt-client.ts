@@ -7,6 +7,7 @@
  * JmqtError, when no answer can come: `timeout` (status -1) or `network`
  * (status 9: not connected, or the connection went away while waiting).
  */
+import { TAKEN_OVER_REASON } from '../keys';
 import { channelKind, normaliseChannel } from '../channel';
 import { decode, encode } from '../codec';
 import type { ClientPacket, Json, PushPacket, ServerPacket } from '../packets';
@@ -247,7 +248,8 @@ export class JmqtClient extends Emitter<JmqtClientEvents> {
     this.opening = null;
     opening?.reject(error);
     this.requests.rejectAll(error);
-    const willReconnect = this.wanted && this.backoff !== null;
+    // A newer session of our client id replaced us: reconnecting would only take it over in turn.
+    const willReconnect = this.wanted && this.backoff !== null && !reason.startsWith(TAKEN_OVER_REASON);
     if (willReconnect) this.scheduleReconnect();
     else this.setState('closed');
     if (wasUp) this.emit('disconnect', { reason, willReconnect });

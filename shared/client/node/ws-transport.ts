@@ -1,4 +1,5 @@
 /** Node-only: JMQT over WebSocket with the `ws` package (JMQT 1: one packet per text message). */
+import { webSocketCloseReason } from '../../keys';
 import WebSocket, { type ClientOptions } from 'ws';
 import { TransportBase, stripTrailingNul, type ConnectionSink } from '../transport';
 
@@ -37,8 +38,7 @@ export class NodeWsTransport extends TransportBase {
     socket.on('close', (code, reason) => {
       // An old socket closing late must not drop the reference to a newer one.
       if (this.socket === socket) this.socket = null;
-      const why = reason.length > 0 ? `, ${reason.toString()}` : '';
-      sink.close(failure || `websocket closed (code ${code}${why})`);
+      sink.close(failure || webSocketCloseReason(code, reason.toString()));
     });
   }
 
