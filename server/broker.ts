@@ -114,6 +114,13 @@ export class Broker implements SessionHost, ServerApi {
     return session;
   }
 
+  /** Open connections per transport, every transport named. */
+  connectionsByTransport(): Record<TransportName, number> {
+    const counts: Record<TransportName, number> = { SOCKET: 0, SSL_SOCKET: 0, WEB_SOCKET: 0, SSL_WEB_SOCKET: 0 };
+    for (const session of this.connections) counts[session.protocol]++;
+    return counts;
+  }
+
   handleText(session: Session, text: string): void | Promise<void> {
     this.counters.packetsIn++;
     return dispatchText(this, session, text);

@@ -22,9 +22,7 @@ export class BrokerMetrics {
     new Gauge({
       name: 'jmqt_connections', help: 'Open connections by transport', labelNames: ['transport'], registers,
       collect() {
-        const counts: Record<string, number> = { SOCKET: 0, SSL_SOCKET: 0, WEB_SOCKET: 0, SSL_WEB_SOCKET: 0 };
-        for (const session of broker.connections) counts[session.protocol]++;
-        for (const [transport, count] of Object.entries(counts)) this.set({ transport }, count);
+        for (const [transport, count] of Object.entries(broker.connectionsByTransport())) this.set({ transport }, count);
       },
     });
     new Gauge({ name: 'jmqt_sessions', help: 'Sessions (connections past conn)', registers, collect() { this.set(broker.sessions.size); } });

@@ -1,7 +1,6 @@
 /** The operator's JSON API under `/api`. */
 import { Router } from 'express';
 import type { Broker } from '../broker';
-import type { TransportName } from '../../shared/keys';
 
 export function apiRouter(broker: Broker): Router {
   const router = Router();
@@ -9,8 +8,7 @@ export function apiRouter(broker: Broker): Router {
   router.get('/stats', async (_request, response, next) => {
     try {
       const stored = await broker.storage.stats();
-      const connections: Record<TransportName, number> = { SOCKET: 0, SSL_SOCKET: 0, WEB_SOCKET: 0, SSL_WEB_SOCKET: 0 };
-      for (const session of broker.connections) connections[session.protocol]++;
+      const connections = broker.connectionsByTransport();
       response.json({
         uptimeSeconds: Math.round((Date.now() - broker.startedAt) / 1000),
         connections: { total: broker.connections.size, sessions: broker.sessions.size, byTransport: connections },
