@@ -2,29 +2,46 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { QueuedMessage, RetainedMessage, Storage, SubscriptionRecord } from './storage';
 
+/** How the contract makes, reopens and removes one backend. */
+export interface ContractBackend {
+  /** A fresh, empty, not yet opened backend. */
+  create(): Promise<Storage>;
+  /** Another, not yet opened, instance on the same file or database as `s`. */
+  reopen(s: Storage): Promise<Storage>;
+  /** Drops the file or database of `s`, after it is closed. */
+  destroy?(s: Storage): Promise<void>;
+}
+
 /**
- * The one suite every Storage backend passes (ARCHITECTURE rule 7).
- * `create` answers a fresh, empty, not yet opened backend; the suite opens it
- * before each test and closes it after, then calls `destroy` (drop the file or
- * database). Nothing here is specific to one backend.
+ * The one suite every Storage backend passes (ARCHITECTURE rule 7). The suite
+ * opens each created backend before a test and closes it after. Nothing here
+ * is specific to one backend.
  */
-export function storageContract(
-  name: string,
-  create: () => Promise<Storage>,
-  destroy?: (s: Storage) => Promise<void>,
-): void {
+export function storageContract(name: string, backend: ContractBackend): void {
   describe(`Storage contract: ${name}`, () => {
     let s: Storage;
 
     beforeEach(async () => {
-      s = await create();
+      s = await backend.create();
       await s.open();
     });
 
     afterEach(async () => {
       await s.close();
-      await destroy?.(s);
+      await backend.destroy?.(s);
     });
+
+    /** Runs `check` on a second instance of the same store, opened after `s` was closed. */
+    async function afterReopen(check: (again: Storage) => Promise<void>): Promise<void> {
+      await s.close();
+      const again = await backend.reopen(s);
+      await again.open();
+      try {
+        await check(again);
+      } finally {
+        await again.close();
+      }
+    }
 
     const copy = (clientId: string, id: string, channel = 'news', data = '{"n":1}', sender = 'pub'): QueuedMessage => ({
       clientId,
@@ -33,7 +50,7 @@ export function storageContract(
       data,
       sender,
     });
-    const ids = async (clientId: string) => (await s.queuedFor(clientId)).map((m) => m.id);
+    const ids = async (clientId: string, from: Storage = s) => (await from.queuedFor(clientId)).map((m) => m.id);
     const bySubKey = (a: SubscriptionRecord, b: SubscriptionRecord) =>
       (a.clientId + '\n' + a.channel < b.clientId + '\n' + b.channel ? -1 : 1);
     const byChannel = (a: RetainedMessage, b: RetainedMessage) => (a.channel < b.channel ? -1 : 1);
@@ -318,6 +335,47 @@ export function storageContract(
       assert.equal(await s.acknowledge(client, 'id-é-2'), true);
       assert.equal(await s.unsubscribe(client, channel), true);
       assert.deepEqual(await s.queuedFor(client), []);
+    });
+
+    describe('durability', () => {
+      it('data survives close and reopen, and new copies queue after the old ones', async () => {
+        await s.subscribe({ clientId: 'a', channel: 'news', persistent: true });
+        await s.subscribe({ clientId: 'a', channel: 'temp', persistent: false });
+        await s.retain({ channel: 'news', data: '{"r":1}', sender: '' });
+        await s.enqueue([copy('a', '2'), copy('a', '1')]);
+        await afterReopen(async (again) => {
+          assert.deepEqual((await again.subscriptionsOf('a')).sort(bySubKey), [
+            { clientId: 'a', channel: 'news', persistent: true },
+            { clientId: 'a', channel: 'temp', persistent: false },
+          ]);
+          assert.deepEqual(await again.allRetained(), [{ channel: 'news', data: '{"r":1}', sender: '' }]);
+          assert.deepEqual(await again.queuedFor('a'), [copy('a', '2'), copy('a', '1')]);
+          await again.enqueue([copy('a', '0')]);
+          assert.deepEqual(await ids('a', again), ['2', '1', '0']);
+        });
+      });
+
+      it('close writes the batch still pending and resolves its callers; later calls reject', async () => {
+        const pending = s.enqueue([copy('a', '1'), copy('a', '2')]);
+        const acked = s.acknowledge('a', '1');
+        await s.close();
+        await pending;
+        assert.equal(await acked, true);
+        await assert.rejects(s.enqueue([copy('a', '3')]), /not open/);
+        await assert.rejects(s.acknowledge('a', '2'), /not open/);
+        await assert.rejects(s.queuedFor('a'), /not open/);
+        await afterReopen(async (again) => assert.deepEqual(await again.queuedFor('a'), [copy('a', '2')]));
+      });
+
+      it('a failing batch rejects every caller in it, keeps none of it, and the next batch works', async () => {
+        await s.enqueue([copy('a', '0')]);
+        const bad = { ...copy('a', 'bad'), data: { not: 'text' } as unknown as string };
+        const results = await Promise.allSettled([s.enqueue([copy('a', '1')]), s.enqueue([bad]), s.acknowledge('a', '0')]);
+        assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected', 'rejected']);
+        assert.deepEqual(await ids('a'), ['0']);
+        await s.enqueue([copy('a', '2')]);
+        assert.deepEqual(await ids('a'), ['0', '2']);
+      });
     });
   });
 }
