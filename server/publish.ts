@@ -11,6 +11,9 @@ import { Status } from '../shared/status';
 import type { Broker } from './broker';
 import { OutFrame } from './outbound';
 import type { QueuedMessage } from './storage/storage';
+import type { BusMessage } from './cluster/bus';
+
+type PubMessage = Extract<BusMessage, { t: 'pub' }>;
 
 export interface Publication {
   /** Normalised channel name; never a control channel. */
@@ -49,7 +52,10 @@ export class Publisher {
     const { broker } = this;
     broker.counters.messagesIn++;
     if (publication.qos === 0) {
-      if (publication.retain) return this.retain(publication).then(() => this.routeQos0(publication));
+      if (publication.retain) {
+        const data = JSON.stringify(publication.data);
+        return this.retain(publication, data).then(() => this.routeQos0(publication, data));
+      }
       return this.routeQos0(publication);
     }
     if (publication.pubId === undefined || broker.config.QOS1_DEDUPE_SECONDS === 0) return this.publishQos1(publication);
@@ -76,41 +82,22 @@ export class Publisher {
     }
   }
 
-  private async retain({ channel, data, sender }: Publication): Promise<void> {
+  /** `json` is the data as JSON text, serialised once for storage and pushes alike. */
+  private async retain({ channel, data, sender }: Publication, json: string): Promise<void> {
     // JMQT 5 decision: a retained pub with `dt: null` clears the channel's retained message.
     if (data === null) await this.broker.storage.clearRetained(channel);
-    else await this.broker.storage.retain({ channel, data: JSON.stringify(data), sender });
+    else await this.broker.storage.retain({ channel, data: json, sender });
   }
 
-  private routeQos0(publication: Publication): number {
-    const { broker } = this;
+  private routeQos0(publication: Publication, json?: string): number {
     const { channel, sender } = publication;
-    const subscribers = broker.index.subscribers(channel);
-    let online = 0;
-    if (subscribers) {
-      let frame: OutFrame | null = null;
-      let data: string | null = null;
-      let nodes: Set<string> | null = null;
-      for (const clientId of subscribers.keys()) {
-        // JMQT 5 decision: the publisher does not receive its own message.
-        if (clientId === sender) continue;
-        const session = broker.sessions.get(clientId);
-        if (session) {
-          data ??= JSON.stringify(publication.data);
-          frame ??= new OutFrame(encodePush(channel, data, sender, ''));
-          session.pushQos0(frame);
-          online++;
-        } else if (broker.cluster.enabled) {
-          const node = broker.cluster.nodeOf(clientId);
-          if (node) (nodes ??= new Set()).add(node);
-        }
-      }
-      if (nodes) {
-        broker.cluster.forward(nodes, { t: 'pub', cn: channel, dt: data ?? JSON.stringify(publication.data), cl: sender });
-        online += nodes.size;
-      }
-    }
-    return this.p2pStatus(channel, online);
+    const subscribers = this.broker.index.subscribers(channel);
+    if (!subscribers) return this.p2pStatus(channel, 0);
+    const data = json ?? JSON.stringify(publication.data);
+    const frame = new OutFrame(encodePush(channel, data, sender, ''));
+    const forward = this.broker.cluster.enabled ? { t: 'pub' as const, cn: channel, dt: data, cl: sender } : null;
+    const reached = this.deliver(subscribers.keys(), frame, sender, undefined, forward);
+    return this.p2pStatus(channel, reached);
   }
 
   private async publishQos1(publication: Publication): Promise<number> {
@@ -132,7 +119,7 @@ export class Publisher {
     }
     // JMQT 5: stored for every subscriber, online or not, before the pubAck.
     const stored = copies.length > 0 ? broker.storage.enqueue(copies) : undefined;
-    const retained = publication.retain ? this.retain(publication) : undefined;
+    const retained = publication.retain ? this.retain(publication, data) : undefined;
     for (const copy of copies) broker.queueDepths.add(copy.clientId, 1);
     const started = performance.now();
     try {
@@ -144,26 +131,38 @@ export class Publisher {
     }
     await retained;
     if (full.length > 0) await this.dropOldest(full, channel);
-    let online = 0;
-    if (copies.length > 0) {
-      const frame = new OutFrame(encodePush(channel, data, sender, { id }));
-      let nodes: Set<string> | null = null;
-      for (const copy of copies) {
-        const session = broker.sessions.get(copy.clientId);
-        if (session) {
-          session.pushQos1(frame, id);
-          online++;
-        } else if (broker.cluster.enabled) {
-          const node = broker.cluster.nodeOf(copy.clientId);
-          if (node) (nodes ??= new Set()).add(node);
-        }
-      }
-      if (nodes) {
-        broker.cluster.forward(nodes, { t: 'pub', cn: channel, dt: data, cl: sender, id });
-        online += nodes.size;
+    const frame = new OutFrame(encodePush(channel, data, sender, { id }));
+    const reached = this.deliver(copies.map((copy) => copy.clientId), frame, sender, id, { t: 'pub', cn: channel, dt: data, cl: sender, id });
+    return this.p2pStatus(channel, reached);
+  }
+
+  /**
+   * Pushes `frame` to the recipients with a session on this node (never the
+   * sender: JMQT 5 decision, as the original), QoS 1 when `id` is given, and
+   * hands `forward` once to each other node that holds some of the rest.
+   * Answers how many sessions and nodes it reached.
+   */
+  private deliver(recipients: Iterable<string>, frame: OutFrame, sender: string, id: string | undefined, forward: PubMessage | null): number {
+    const { broker } = this;
+    let reached = 0;
+    let nodes: Set<string> | null = null;
+    for (const clientId of recipients) {
+      if (clientId === sender) continue;
+      const session = broker.sessions.get(clientId);
+      if (session) {
+        if (id === undefined) session.pushQos0(frame);
+        else session.pushQos1(frame, id);
+        reached++;
+      } else if (forward && broker.cluster.enabled) {
+        const node = broker.cluster.nodeOf(clientId);
+        if (node) (nodes ??= new Set()).add(node);
       }
     }
-    return this.p2pStatus(channel, online);
+    if (nodes && forward) {
+      broker.cluster.forward(nodes, forward);
+      reached += nodes.size;
+    }
+    return reached;
   }
 
   /**
@@ -173,14 +172,7 @@ export class Publisher {
   deliverLocal(channel: string, data: string, sender: string, id?: string): void {
     const subscribers = this.broker.index.subscribers(channel);
     if (!subscribers) return;
-    const frame = new OutFrame(encodePush(channel, data, sender, id === undefined ? '' : { id }));
-    for (const clientId of subscribers.keys()) {
-      if (clientId === sender) continue;
-      const session = this.broker.sessions.get(clientId);
-      if (!session) continue;
-      if (id === undefined) session.pushQos0(frame);
-      else session.pushQos1(frame, id);
-    }
+    this.deliver(subscribers.keys(), new OutFrame(encodePush(channel, data, sender, id === undefined ? '' : { id })), sender, id, null);
   }
 
   /** Recipients whose queue is at MAX_QUEUED_PER_CLIENT already. */
