@@ -7,13 +7,19 @@ import { encodePush } from '../shared/codec';
 import type { Broker } from './broker';
 import { OutFrame } from './outbound';
 import type { Session } from './session';
+import type { QueuedMessage } from './storage/storage';
+
+/** The push of one stored QoS 1 copy, with the server id its pushAck must echo. */
+export function storedPush(message: QueuedMessage): OutFrame {
+  return new OutFrame(encodePush(message.channel, message.data, message.sender, { id: message.id }));
+}
 
 export async function replayOnSessionStart(broker: Broker, session: Session): Promise<void> {
   const { clientId } = session;
   session.startReplay();
   try {
     for (const message of await broker.storage.queuedFor(clientId)) {
-      session.replayPush(new OutFrame(encodePush(message.channel, message.data, message.sender, { id: message.id })), message.id);
+      session.replayPush(storedPush(message), message.id);
     }
   } finally {
     session.finishReplay();

@@ -3,9 +3,8 @@
  * takeover across nodes, replicated subscriptions, and routing by node.
  * A single node runs the same code over a LocalBus with no peers.
  */
-import { encodePush } from '../../shared/codec';
 import type { Broker } from '../broker';
-import { OutFrame } from '../outbound';
+import { storedPush } from '../replay';
 import type { Session } from '../session';
 import type { BusMessage, ClusterBus } from './bus';
 import type { Ownership } from './ownership';
@@ -245,7 +244,7 @@ export class Cluster {
       if (!waiting.get(session.clientId)) continue;
       for (const message of await broker.storage.queuedFor(session.clientId)) {
         if (!session.inSession) break;
-        session.pushQos1(new OutFrame(encodePush(message.channel, message.data, message.sender, { id: message.id })), message.id);
+        session.pushQos1(storedPush(message), message.id);
         pushed++;
       }
     }
