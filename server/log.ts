@@ -14,7 +14,6 @@ export interface Logger {
   info(message: string): void;
   warn(message: string): void;
   error(message: string): void;
-  enabled(level: Level): boolean;
   close(): Promise<void>;
 }
 
@@ -36,7 +35,6 @@ export function createLogger(mode: string, path: string): Logger {
     info: (message) => write('INF', message),
     warn: (message) => write('WRN', message),
     error: (message) => write('ERR', message),
-    enabled: (level) => levels.indexOf(level) >= threshold,
     close: () => new Promise((resolve) => (stream ? stream.end(resolve) : resolve())),
   };
 }

@@ -33,7 +33,6 @@ export type Packet =
   | PushPacket | PushAckPacket | DisconnPacket;
 
 export type PacketType = Packet['type'];
-export type PacketOf<T extends PacketType> = Extract<Packet, { type: T }>;
 
 /** Who sends each type: `C` client to server, `S` server to client. */
 export const PacketTypes = {

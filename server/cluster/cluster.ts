@@ -39,10 +39,6 @@ export class Cluster {
     return !this.enabled || this.bus.healthy;
   }
 
-  get remoteSessions(): number {
-    return this.remote.size;
-  }
-
   async start(): Promise<void> {
     await this.bus.start((message, from) => this.receive(message, from));
     if (!this.enabled) return;
