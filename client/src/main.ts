@@ -1,3 +1,4 @@
+/** Browser entry point: boots the App shell with the root providers. */
 import { bootstrapApplication } from '@angular/platform-browser';
 
 import { App } from './app/app';

@@ -1,3 +1,4 @@
+/** Root providers of the dashboard: zoneless change detection (no zone.js, signals drive rendering) and the router. */
 import {
   ApplicationConfig,
   provideBrowserGlobalErrorListeners,
@@ -6,7 +7,6 @@ import {
 import { provideRouter } from '@angular/router';
 import { routes } from './app.routes';
 
-/** Root providers: zoneless change detection (no zone.js), signals drive rendering. */
 export const appConfig: ApplicationConfig = {
   providers: [provideBrowserGlobalErrorListeners(), provideZonelessChangeDetection(), provideRouter(routes)],
 };

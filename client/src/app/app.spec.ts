@@ -1,3 +1,4 @@
+/** Specs of the App shell: the title heading and the broker address form in the header. */
 import { provideZonelessChangeDetection } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
 import { provideRouter } from '@angular/router';

@@ -1,8 +1,8 @@
+/** Shell of the JMQT operator dashboard: header with the broker address, the routed page below. */
 import { ChangeDetectionStrategy, Component, signal } from '@angular/core';
 import { RouterOutlet } from '@angular/router';
 import { BrokerAddressForm } from './connection/broker-address-form';
 
-/** Shell of the JMQT operator dashboard: header with the broker address, the routed page below. */
 @Component({
   selector: 'jmqt-root',
   imports: [BrokerAddressForm, RouterOutlet],

@@ -58,7 +58,7 @@ export class BrokerApi {
     return this.get<BrokerRetained>('/retained');
   }
 
-  async get<T>(path: string): Promise<T> {
+  private async get<T>(path: string): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json' };
     const token = this.tokenValue();
     if (token) headers['Authorization'] = `Bearer ${token}`;

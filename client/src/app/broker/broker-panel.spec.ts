@@ -1,3 +1,4 @@
+/** Specs of BrokerPanel over a fake fetch: totals, clients, retained messages, the admin token prompt, and its label helpers. */
 import { provideZonelessChangeDetection } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
 import { PAGE_LOCATION } from '../jmqt/broker-address';

@@ -5,17 +5,17 @@
  * token when the API answers 401.
  */
 import { ChangeDetectionStrategy, Component, computed, DestroyRef, inject, input, signal, type OnInit } from '@angular/core';
-import { RateChart } from '../chart/rate-chart';
-import { compactNumber, RateSeries } from '../chart/rate-series';
-import { ageLabel, Clock } from '../connection/clock';
-import { dataText } from '../log/log-line';
+import { dataText } from '../jmqt/log-line';
+import { ageLabel, Clock } from '../ui/clock';
+import { RateChart } from '../ui/rate-chart';
+import { compactNumber, RateSeries } from '../ui/rate-series';
 import { ApiAuthError, BrokerApi } from './broker-api';
 import type { BrokerClients, BrokerRetained, BrokerStats, TransportName } from './broker-types';
 
 /** How often the panel asks the API, ms. */
-export const REFRESH_MS = 2000;
+const REFRESH_MS = 2000;
 
-export const TRANSPORT_LABELS: Record<TransportName, string> = {
+const TRANSPORT_LABELS: Record<TransportName, string> = {
   SOCKET: 'TCP',
   SSL_SOCKET: 'TLS',
   WEB_SOCKET: 'WS',

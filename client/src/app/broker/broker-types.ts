@@ -1,4 +1,7 @@
-/** Shapes of the broker's REST API under `/api` (server/http/api.ts). */
+/**
+ * Shapes of the broker's REST API under `/api` (server/http/api.ts): only
+ * the fields the broker panel reads; the broker may send more.
+ */
 import type { Json } from '../../../../shared/client';
 
 export type TransportName = 'SOCKET' | 'SSL_SOCKET' | 'WEB_SOCKET' | 'SSL_WEB_SOCKET';
@@ -11,7 +14,6 @@ export interface BrokerStats {
   retained: number;
   queuedQos1: number;
   messages: { in: number; out: number };
-  counters?: Record<string, number | Record<string, number>>;
   memory?: { rssBytes: number };
 }
 
@@ -19,9 +21,7 @@ export interface BrokerClient {
   clientId: string;
   transport: TransportName;
   remoteHost: string;
-  connectedAt: string;
   lastSeenMs: number;
-  outboundBytes: number;
   queuedQos1: number;
   subscriptions: Record<string, 'persistent' | 'temp'>;
 }

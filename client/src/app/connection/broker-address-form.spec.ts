@@ -1,3 +1,4 @@
+/** Specs of BrokerAddressForm (apply, TLS toggle, Default) and swapDefaultPort. */
 import { provideZonelessChangeDetection } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
 import { BrokerAddress, PAGE_LOCATION } from '../jmqt/broker-address';

@@ -19,16 +19,17 @@ export function swapDefaultPort(host: string, secure: boolean): string {
     <form class="address" (submit)="$event.preventDefault(); apply()">
       <label class="inline-label" for="broker-host">Broker address</label>
       <input
+        #hostField
         id="broker-host"
         type="text"
         autocomplete="off"
         spellcheck="false"
         placeholder="host:port"
         [value]="host()"
-        (input)="host.set($any($event.target).value)"
+        (input)="host.set(hostField.value)"
       />
       <label class="check">
-        <input type="checkbox" [checked]="secure()" (change)="toggleTls($any($event.target).checked)" />
+        <input #tlsBox type="checkbox" [checked]="secure()" (change)="toggleTls(tlsBox.checked)" />
         TLS (wss)
       </label>
       <button type="submit" class="btn small secondary" [disabled]="!changed()">Apply</button>

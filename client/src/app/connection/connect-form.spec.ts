@@ -1,8 +1,9 @@
+/** Specs of ConnectForm: validation of the Client Name and the connect it starts. */
 import { ChangeDetectionStrategy, Component, provideZonelessChangeDetection } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
-import { ClientSession } from '../console/client-session';
+import { ClientSession } from '../jmqt/client-session';
+import { LogStore } from '../jmqt/log-store';
 import { fakeConnection } from '../jmqt/testing/fake-broker';
-import { LogStore } from '../log/log-store';
 import { ConnectForm } from './connect-form';
 
 @Component({

@@ -1,6 +1,6 @@
 /** The original page's first row: "Client Name" and "Connect" (auth with client_name, then conn). */
 import { ChangeDetectionStrategy, Component, computed, input, linkedSignal, signal } from '@angular/core';
-import type { ClientSession } from '../console/client-session';
+import type { ClientSession } from '../jmqt/client-session';
 
 @Component({
   selector: 'jmqt-connect-form',
@@ -9,6 +9,7 @@ import type { ClientSession } from '../console/client-session';
     <form class="toolbar" novalidate (submit)="$event.preventDefault(); connect()">
       <label class="inline-label" [for]="id() + '-name'">Client Name</label>
       <input
+        #nameField
         type="text"
         class="grow"
         placeholder="Enter Client name"
@@ -18,7 +19,7 @@ import type { ClientSession } from '../console/client-session';
         [value]="name()"
         [attr.aria-invalid]="showError()"
         [attr.aria-describedby]="showError() ? id() + '-name-error' : null"
-        (input)="name.set($any($event.target).value)"
+        (input)="name.set(nameField.value)"
         (blur)="touched.set(true)"
       />
       <button type="submit" class="btn primary" [disabled]="busy()">{{ busy() ? 'Connecting…' : 'Connect' }}</button>

@@ -1,8 +1,9 @@
+/** Specs of ConnectionStatus: state, the Connected line, heartbeat age and idle timeout. */
 import { ChangeDetectionStrategy, Component, provideZonelessChangeDetection } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
-import { ClientSession } from '../console/client-session';
+import { ClientSession } from '../jmqt/client-session';
+import { LogStore } from '../jmqt/log-store';
 import { FakeBroker, fakeConnection, until } from '../jmqt/testing/fake-broker';
-import { LogStore } from '../log/log-store';
 import { ConnectionStatus } from './connection-status';
 
 @Component({

@@ -5,9 +5,9 @@
  */
 import { ChangeDetectionStrategy, Component, computed, inject, input } from '@angular/core';
 import type { ClientState } from '../../../../shared/client';
-import { RateChart } from '../chart/rate-chart';
-import type { ClientSession } from '../console/client-session';
-import { ageLabel, Clock } from './clock';
+import type { ClientSession } from '../jmqt/client-session';
+import { ageLabel, Clock } from '../ui/clock';
+import { RateChart } from '../ui/rate-chart';
 
 export const STATE_LABELS: Record<ClientState, string> = {
   closed: 'Disconnected',

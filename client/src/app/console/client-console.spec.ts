@@ -1,9 +1,10 @@
+/** Specs of ClientConsole: Connect until connected, then the Publish row, chips and channel suggestions. */
 import { ChangeDetectionStrategy, Component, provideZonelessChangeDetection, signal } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
+import { ClientSession } from '../jmqt/client-session';
+import { LogStore } from '../jmqt/log-store';
 import { fakeConnection } from '../jmqt/testing/fake-broker';
-import { LogStore } from '../log/log-store';
 import { ClientConsole } from './client-console';
-import { ClientSession } from './client-session';
 
 @Component({
   imports: [ClientConsole],

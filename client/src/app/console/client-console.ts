@@ -1,11 +1,12 @@
 /** One client tab: connection status, Connect or the Publish row, subscription chips, and the log. */
 import { ChangeDetectionStrategy, Component, computed, input } from '@angular/core';
+import { channelKind, p2pChannel } from '../../../../shared/channel';
 import { ConnectForm } from '../connection/connect-form';
 import { ConnectionStatus } from '../connection/connection-status';
+import type { ClientSession } from '../jmqt/client-session';
 import { LogView } from '../log/log-view';
 import { PublishForm } from '../publish/publish-form';
 import { SubscriptionBar } from '../subscriptions/subscription-bar';
-import type { ClientSession } from './client-session';
 
 @Component({
   selector: 'jmqt-client-console',
@@ -46,10 +47,10 @@ export class ClientConsole {
     const channels = this.session()
       .subscriptions()
       .map((chip) => chip.channel)
-      .filter((channel) => !channel.startsWith('#'));
+      .filter((channel) => channelKind(channel) !== 'p2p');
     const peers = this.peers()
       .filter((peer) => peer !== own)
-      .map((peer) => `#${peer}`);
+      .map(p2pChannel);
     return [...new Set([...channels, ...peers, '$mySubscriptions'])];
   });
 }

@@ -1,3 +1,4 @@
+/** Specs of ConsolePage: client tabs, + Client, Side by side, closing a tab, tab names. */
 import { provideZonelessChangeDetection } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
 import { PAGE_LOCATION } from '../jmqt/broker-address';

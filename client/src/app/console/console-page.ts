@@ -5,9 +5,9 @@
 import { ChangeDetectionStrategy, Component, computed, DestroyRef, inject, signal } from '@angular/core';
 import { BrokerPanel } from '../broker/broker-panel';
 import { STATE_LABELS } from '../connection/connection-status';
+import { ClientSession } from '../jmqt/client-session';
 import { JmqtService } from '../jmqt/jmqt.service';
 import { ClientConsole } from './client-console';
-import { ClientSession } from './client-session';
 
 /** The original page's default client name; further tabs count on. */
 export function defaultClientName(id: number): string {
@@ -46,7 +46,7 @@ export class ConsolePage {
   protected addClient(): void {
     const id = this.nextId++;
     const title = `Client ${id}`;
-    const session = new ClientSession(id, title, this.jmqt.createClient(title), defaultClientName(id));
+    const session = new ClientSession(id, title, this.jmqt.createClient(), defaultClientName(id));
     this.sessions.update((sessions) => [...sessions, session]);
     this.activeId.set(id);
   }

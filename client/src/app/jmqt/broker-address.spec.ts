@@ -1,3 +1,4 @@
+/** Specs of the broker address: defaults from the page, WebSocket and API URLs, and the remembered choice. */
 import { provideZonelessChangeDetection } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
 import { apiBase, BrokerAddress, defaultAddress, isDevServer, PAGE_LOCATION, webSocketUrl, type PageLocation } from './broker-address';

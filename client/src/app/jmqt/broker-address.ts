@@ -28,7 +28,7 @@ export const PAGE_LOCATION = new InjectionToken<PageLocation>('page location', {
 });
 
 /** Port of `ng serve`: the page is not served by the broker there. */
-export const DEV_SERVER_PORT = '4200';
+const DEV_SERVER_PORT = '4200';
 const STORAGE_KEY = 'jmqt.brokerAddress';
 
 /** True when the page comes from `ng serve`, whose proxy forwards `/ws` and `/api` to the broker. */

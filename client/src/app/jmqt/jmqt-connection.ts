@@ -65,10 +65,7 @@ export class JmqtConnection {
   readonly url = this.urlValue.asReadonly();
   readonly inSession = computed(() => this.stateValue() === 'session');
 
-  constructor(
-    readonly name: string,
-    private readonly deps: JmqtConnectionDeps,
-  ) {
+  constructor(private readonly deps: JmqtConnectionDeps) {
     this.now = deps.now ?? Date.now;
   }
 

@@ -1,3 +1,4 @@
+/** Specs of highlightJson: pretty-printed JSON split into coloured tokens. */
 import { highlightJson } from './json-highlight';
 
 describe('highlightJson', () => {

@@ -1,8 +1,9 @@
+/** Specs of LogView (Clear, Pause/Resume, channel filter, detail pane) and its helpers. */
 import { ChangeDetectionStrategy, Component, provideZonelessChangeDetection } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
-import { LogStore } from './log-store';
+import { pushEntry } from '../jmqt/log-line';
+import { LogStore } from '../jmqt/log-store';
 import { clockTime, filterByChannel, LogView } from './log-view';
-import { pushEntry } from './log-line';
 
 @Component({
   imports: [LogView],
@@ -52,7 +53,7 @@ describe('LogView', () => {
     button('Clear').click();
     await settle();
     expect(texts()).toEqual([]);
-    expect(host.store.length).toBe(0);
+    expect(host.store.snapshot().length).toBe(0);
   });
 
   it('Pause freezes the view and counts what waits; Resume shows it', async () => {
@@ -97,7 +98,7 @@ describe('LogView', () => {
   it('stays small in the DOM with a full log', async () => {
     for (let i = 0; i < 250; i++) host.store.add({ kind: 'message', text: `line ${i}`, channel: 'c' });
     await settle();
-    expect(host.store.length).toBe(100);
+    expect(host.store.snapshot().length).toBe(100);
     expect(element.querySelectorAll('.line').length).toBeLessThan(40);
     expect(texts().at(-1)).toBe('> line 249');
     expect(element.textContent).toContain('150 older dropped');

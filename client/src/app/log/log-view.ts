@@ -3,13 +3,13 @@
  * filter, and a detail pane with the selected message's pretty-printed JSON.
  */
 import { ChangeDetectionStrategy, Component, computed, input, signal, viewChild } from '@angular/core';
+import type { LogLine } from '../jmqt/log-line';
+import type { LogStore } from '../jmqt/log-store';
 import { highlightJson } from './json-highlight';
-import type { LogLine } from './log-line';
-import type { LogStore } from './log-store';
 import { VirtualList } from './virtual-list';
 
 /** Height of one log row, px (the virtual list needs it fixed). */
-export const LOG_ROW_HEIGHT = 22;
+const LOG_ROW_HEIGHT = 22;
 
 /** Lines whose channel contains `filter` (case-insensitive); all lines when it is blank. */
 export function filterByChannel(lines: readonly LogLine[], filter: string): readonly LogLine[] {

@@ -1,3 +1,4 @@
+/** Specs of VirtualList and its row range helpers: few rows in the DOM, following the newest. */
 import { ChangeDetectionStrategy, Component, provideZonelessChangeDetection, signal, viewChild } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
 import { bottomRange, visibleRange, VirtualList } from './virtual-list';

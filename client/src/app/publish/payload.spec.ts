@@ -1,3 +1,4 @@
+/** Specs of the Message payload rules: text or JSON, parse errors, spotting JSON, and formatting it. */
 import { formatJson, looksLikeJson, parsePayload as parseTyped } from './payload';
 
 /** The Json type is too deep for jasmine's toEqual typings: compare as unknown. */

@@ -5,7 +5,8 @@
  * (P2P), `$name` asks the server (the answer is logged).
  */
 import { ChangeDetectionStrategy, Component, computed, input, signal } from '@angular/core';
-import type { ClientSession } from '../console/client-session';
+import { channelKind } from '../../../../shared/channel';
+import type { ClientSession } from '../jmqt/client-session';
 import { formatJson, looksLikeJson, parsePayload } from './payload';
 
 @Component({
@@ -29,7 +30,7 @@ export class PublishForm {
   protected readonly messageTouched = signal(false);
   protected readonly busy = signal(false);
 
-  protected readonly inSession = computed(() => this.session().connection.state() === 'session');
+  protected readonly inSession = computed(() => this.session().connection.inSession());
   protected readonly channelError = computed(() => (this.channel().trim() === '' ? 'Please enter a channel' : null));
   protected readonly payload = computed(() => parsePayload(this.message(), this.asJson()));
   protected readonly messageError = computed(() => {
@@ -43,10 +44,8 @@ export class PublishForm {
     return this.messageTouched() || (this.asJson() && this.message().trim() !== '') ? error : null;
   });
   protected readonly jsonHint = computed(() => !this.asJson() && looksLikeJson(this.message()));
-  protected readonly kind = computed(() => {
-    const name = this.channel().trim();
-    return name.startsWith('#') ? 'p2p' : name.startsWith('$') ? 'control' : 'normal';
-  });
+  /** JMQT 5 Channels: `#` is P2P, `$` a control request, anything else a normal channel. */
+  protected readonly kind = computed(() => channelKind(this.channel().trim()));
   /** JMQT 5: `#` and `$` channels keep no retained message (the server answers 11), so retain is off there. */
   protected readonly canRetain = computed(() => this.kind() === 'normal');
   protected readonly effectiveRetain = computed(() => this.canRetain() && this.retain());

@@ -1,8 +1,9 @@
+/** Specs of SubscriptionBar: the chips with their x, and the New Subscription form. */
 import { ChangeDetectionStrategy, Component, provideZonelessChangeDetection } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
-import { ClientSession } from '../console/client-session';
+import { ClientSession } from '../jmqt/client-session';
+import { LogStore } from '../jmqt/log-store';
 import { fakeConnection } from '../jmqt/testing/fake-broker';
-import { LogStore } from '../log/log-store';
 import { SubscriptionBar } from './subscription-bar';
 
 @Component({

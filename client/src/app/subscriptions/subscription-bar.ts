@@ -4,7 +4,8 @@
  * Persistent, Subscribe, Cancel), as on the original page.
  */
 import { ChangeDetectionStrategy, Component, computed, input, signal } from '@angular/core';
-import type { ClientSession } from '../console/client-session';
+import { channelKind } from '../../../../shared/channel';
+import type { ClientSession } from '../jmqt/client-session';
 
 @Component({
   selector: 'jmqt-subscription-bar',
@@ -16,7 +17,12 @@ export class SubscriptionBar {
   readonly session = input.required<ClientSession>();
 
   protected readonly id = computed(() => `c${this.session().id}`);
-  protected readonly chips = computed(() => this.session().subscriptions());
+  /** The session's chips; `#` (P2P, JMQT 5) channels are styled apart. */
+  protected readonly chips = computed(() =>
+    this.session()
+      .subscriptions()
+      .map((chip) => ({ ...chip, p2p: channelKind(chip.channel) === 'p2p' })),
+  );
   protected readonly formOpen = signal(false);
   protected readonly channel = signal('');
   protected readonly persistent = signal(false);

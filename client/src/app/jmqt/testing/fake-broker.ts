@@ -4,6 +4,7 @@
  * unsub, pub, `$mySubscriptions`), records what the client sent, and lets a
  * test push packets or drop the link. For unit tests only.
  */
+import { p2pChannel } from '../../../../../shared/channel';
 import { TransportBase, type ConnectionSink } from '../../../../../shared/client';
 import { JmqtConnection } from '../jmqt-connection';
 
@@ -49,7 +50,7 @@ export class FakeBroker {
       case 'conn': {
         const ok = body['at'] === `token-${String(body['cl'])}`;
         if (ok) {
-          this.subscriptions.set(`#${String(body['cl'])}`, 'persistent');
+          this.subscriptions.set(p2pChannel(String(body['cl'])), 'persistent');
           this.subscriptions.set('update', 'persistent');
         }
         reply({ connAck: ok ? { st: 1, ts: 15 } : { st: 6 } });
@@ -88,8 +89,6 @@ export class FakeBroker {
 export class FakeTransport extends TransportBase {
   /** Packets the client sent on this transport, parsed. */
   readonly sent: Packet[] = [];
-  /** Answer automatically (default) or leave it to the test. */
-  autoAnswer = true;
   private sink: ConnectionSink | null = null;
 
   constructor(private readonly broker: FakeBroker) {
@@ -133,7 +132,7 @@ export class FakeTransport extends TransportBase {
   protected write(text: string): Promise<void> {
     const packet = JSON.parse(text) as Packet;
     this.sent.push(packet);
-    if (this.autoAnswer) this.broker.answer(this, packet);
+    this.broker.answer(this, packet);
     return Promise.resolve();
   }
 }
@@ -148,6 +147,6 @@ export async function until(condition: () => boolean, ms = 2000): Promise<void> 
 }
 
 /** A JmqtConnection over a FakeBroker, without Angular DI. */
-export function fakeConnection(broker = new FakeBroker(), name = 'Client 1'): JmqtConnection {
-  return new JmqtConnection(name, { url: () => 'ws://broker.test/', transport: broker.factory, options: { requestTimeoutMs: 500 } });
+export function fakeConnection(broker = new FakeBroker()): JmqtConnection {
+  return new JmqtConnection({ url: () => 'ws://broker.test/', transport: broker.factory, options: { requestTimeoutMs: 500 } });
 }

@@ -1,3 +1,4 @@
+/** Specs of the log line wording: pushes, answers and requests that got no answer. */
 import { JmqtError } from '../../../../shared/client';
 import { answerEntry, dataText, failureEntry, pushEntry } from './log-line';
 

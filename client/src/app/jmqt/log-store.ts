@@ -4,7 +4,7 @@
  * of renders, so `version` moves at most once per `flushMs`.
  */
 import { signal } from '@angular/core';
-import { RingBuffer } from './ring-buffer';
+import { RingBuffer } from '../ui/ring-buffer';
 import type { LogEntry, LogLine } from './log-line';
 
 /** Lines kept per log; older ones are dropped. */
@@ -25,14 +25,6 @@ export class LogStore {
     private readonly now: () => number = Date.now,
   ) {
     this.lines = new RingBuffer<LogLine>(capacity);
-  }
-
-  get capacity(): number {
-    return this.lines.capacity;
-  }
-
-  get length(): number {
-    return this.lines.length;
   }
 
   /** Lines pushed out by newer ones since the last clear. */

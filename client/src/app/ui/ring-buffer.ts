@@ -8,19 +8,9 @@ export class RingBuffer<T> {
   private size = 0;
   private added = 0;
 
-  constructor(readonly capacity: number) {
+  constructor(private readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
     this.slots = new Array<T | undefined>(capacity);
-  }
-
-  /** Items held now (at most `capacity`). */
-  get length(): number {
-    return this.size;
-  }
-
-  /** Items ever pushed since the last clear. */
-  get total(): number {
-    return this.added;
   }
 
   /** Items pushed out by newer ones since the last clear. */
@@ -33,12 +23,6 @@ export class RingBuffer<T> {
     if (this.size < this.capacity) this.size++;
     else this.head = (this.head + 1) % this.capacity;
     this.added++;
-  }
-
-  /** Item `index` counted from the oldest held (0) to the newest (length - 1). */
-  at(index: number): T | undefined {
-    if (index < 0 || index >= this.size) return undefined;
-    return this.slots[(this.head + index) % this.capacity];
   }
 
   /** Oldest first. */

@@ -1,6 +1,7 @@
-import { JmqtConnection } from '../jmqt/jmqt-connection';
-import { FakeBroker, fakeConnection, until } from '../jmqt/testing/fake-broker';
-import { LogStore } from '../log/log-store';
+/** Specs of ClientSession over a FakeBroker: connect, sub/unsub/pub, pushes and disconnects as the log words them. */
+import { JmqtConnection } from './jmqt-connection';
+import { FakeBroker, fakeConnection, until } from './testing/fake-broker';
+import { LogStore } from './log-store';
 import { ClientSession } from './client-session';
 
 describe('ClientSession', () => {
@@ -102,7 +103,7 @@ describe('ClientSession', () => {
   });
 
   it('with reconnect, a dropped link is renewed by the SDK, logged, and the chips reloaded', async () => {
-    const connection = new JmqtConnection('Client 2', {
+    const connection = new JmqtConnection({
       url: () => 'ws://broker.test/',
       transport: broker.factory,
       options: { requestTimeoutMs: 500, reconnect: { initialDelayMs: 10, maxDelayMs: 10, jitter: 0 } },

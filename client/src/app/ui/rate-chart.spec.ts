@@ -1,3 +1,4 @@
+/** Specs of RateChart: one polyline per series, the 1-2-5 axis maximum and the latest values. */
 import { provideZonelessChangeDetection } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
 import { RateChart } from './rate-chart';

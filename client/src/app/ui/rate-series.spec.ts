@@ -1,3 +1,4 @@
+/** Specs of RateSeries and the chart helpers (axis maximum, compact numbers, polyline points). */
 import { compactNumber, niceCeiling, RateSeries } from './rate-series';
 import { polylinePoints } from './rate-chart';
 

@@ -1,3 +1,4 @@
+/** Specs of ageLabel: seconds, minutes and hours since a time. */
 import { ageLabel } from './clock';
 
 describe('ageLabel', () => {

@@ -7,10 +7,10 @@ import { signal, type WritableSignal } from '@angular/core';
 import type { Subscription } from 'rxjs';
 import { JmqtError, Status, statusName, type Json, type PubOptions } from '../../../../shared/client';
 import { channelKind } from '../../../../shared/channel';
-import { RateSeries } from '../chart/rate-series';
-import type { JmqtConnection, SubscriptionKinds } from '../jmqt/jmqt-connection';
-import { answerEntry, failureEntry, infoEntry, pushEntry, type LogEntry } from '../log/log-line';
-import { LogStore } from '../log/log-store';
+import { RateSeries } from '../ui/rate-series';
+import type { JmqtConnection, SubscriptionKinds } from './jmqt-connection';
+import { answerEntry, failureEntry, infoEntry, pushEntry, type LogEntry } from './log-line';
+import { LogStore } from './log-store';
 
 export interface SubscriptionChip {
   channel: string;
@@ -23,7 +23,8 @@ export interface ClientSessionOptions {
   log?: LogStore;
 }
 
-export function chipsOf(kinds: SubscriptionKinds): SubscriptionChip[] {
+/** The `$mySubscriptions` answer as chips, in the order the broker lists them. */
+function chipsOf(kinds: SubscriptionKinds): SubscriptionChip[] {
   return Object.entries(kinds).map(([channel, kind]) => ({ channel, kind }));
 }
 

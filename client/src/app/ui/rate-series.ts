@@ -11,7 +11,7 @@ export class RateSeries {
   /** Rates per second, oldest first, at most `capacity`. */
   readonly points = this.values.asReadonly();
 
-  constructor(readonly capacity = 60) {}
+  constructor(private readonly capacity = 60) {}
 
   /** Records the counter's value at time `at` (ms); the first call only sets the baseline. */
   sample(count: number, at: number): void {
@@ -22,12 +22,6 @@ export class RateSeries {
     const delta = count >= last.count ? count - last.count : count;
     const rate = delta / ((at - last.at) / 1000);
     this.values.update((values) => [...values.slice(Math.max(0, values.length - this.capacity + 1)), rate]);
-  }
-
-  /** Forgets the baseline and the samples. */
-  reset(): void {
-    this.last = null;
-    this.values.set([]);
   }
 }
 
