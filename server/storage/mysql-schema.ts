@@ -1,4 +1,4 @@
-/** Schema, session settings and small SQL helpers of MysqlStorage (mysql.ts). */
+/** Schema, session settings and small SQL helpers of MysqlStorage (mysql.ts, mysql-batch.ts). */
 import { createHash } from 'node:crypto';
 
 /**
@@ -38,7 +38,23 @@ export const schema = (c: string) => [
      data         LONGTEXT      COLLATE ${c} NOT NULL,
      sender       VARCHAR(255)  COLLATE ${c} NOT NULL
    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${c}`,
+  // When each client was last seen, in ms since epoch (expireClients).
+  `CREATE TABLE IF NOT EXISTS clients (
+     client_id VARCHAR(255) COLLATE ${c} NOT NULL PRIMARY KEY,
+     last_seen BIGINT       NOT NULL,
+     KEY clients_last_seen (last_seen)
+   ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${c}`,
 ];
+
+/**
+ * A database made before the clients table: every client it knows counts as
+ * seen at the upgrade (the one value), so expiry starts from then. Rows a
+ * node wrote meanwhile stay as they are.
+ */
+export const BACKFILL_CLIENTS = `
+  INSERT INTO clients (client_id, last_seen)
+  SELECT ids.client_id, ? FROM (SELECT client_id FROM subscriptions UNION SELECT client_id FROM queue) ids
+  ON DUPLICATE KEY UPDATE last_seen = clients.last_seen`;
 
 // Strict, so a value too long fails instead of being cut; and without
 // NO_BACKSLASH_ESCAPES, which the client-side escaping of mysql2 relies on.
@@ -57,7 +73,6 @@ export const KEYS_PER_STATEMENT = 500;
 export const channelHash = (channel: string): Buffer => createHash('sha256').update(channel, 'utf8').digest();
 export const notOpen = () => new Error('MysqlStorage is not open');
 export const settle = (): void => undefined;
-export const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export function chunks<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];

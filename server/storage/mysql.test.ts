@@ -1,3 +1,6 @@
+// MysqlStorage against a real MariaDB (or MySQL): the shared Storage
+// contract plus what only this backend has (collations, packet splitting,
+// timeouts, several instances on one database, the schema upgrade).
 import { after, afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -82,7 +85,7 @@ if (!skip) {
   });
 
   // Every contract test starts on empty tables: dropped, then made again by open().
-  const dropTables = () => sql(['subscriptions', 'queue', 'retained'].map((t) => escapeId(`${database}.${t}`)).join(', ').replace(/^/, 'DROP TABLE IF EXISTS '));
+  const dropTables = () => sql(['subscriptions', 'queue', 'retained', 'clients'].map((t) => escapeId(`${database}.${t}`)).join(', ').replace(/^/, 'DROP TABLE IF EXISTS '));
   storageContract('MySQL', {
     create: async () => new MysqlStorage(options),
     reopen: async () => new MysqlStorage(options),
@@ -114,7 +117,33 @@ if (!skip) {
       assert.equal(schema.cs, 'utf8mb4');
       assert.match(schema.co, /^utf8mb4_(nopad_|0900_)?bin$/);
       const [tables] = (await sql('SELECT TABLE_NAME AS t, ENGINE AS e FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY t', [database])) as any;
-      assert.deepEqual(tables.map((r: { t: string; e: string }) => `${r.t}:${r.e}`), ['queue:InnoDB', 'retained:InnoDB', 'subscriptions:InnoDB']);
+      assert.deepEqual(tables.map((r: { t: string; e: string }) => `${r.t}:${r.e}`), ['clients:InnoDB', 'queue:InnoDB', 'retained:InnoDB', 'subscriptions:InnoDB']);
+    });
+
+    it('opening a database made before the clients table counts every known client as seen at the upgrade', async () => {
+      const s = await fresh();
+      await s.subscribe({ clientId: 'a', channel: 'news', persistent: true });
+      await s.subscribe({ clientId: 'b', channel: 'news', persistent: false });
+      await s.enqueue([copy('1', 'b'), copy('1', 'c')]);
+      await s.close();
+      // As it was before last-seen times (or after a crash between creating the table and filling it).
+      await sql(`DROP TABLE ${escapeId(database)}.clients`);
+      const before = Date.now();
+      const upgraded = await open();
+      const after = Date.now();
+      const [rows] = (await sql(`SELECT client_id AS id, last_seen AS at FROM ${escapeId(database)}.clients ORDER BY client_id`)) as any;
+      assert.deepEqual(rows.map((r: { id: string }) => r.id), ['a', 'b', 'c']);
+      assert.ok(rows.every((r: { at: number }) => Number(r.at) >= before && Number(r.at) <= after), JSON.stringify(rows));
+      await upgraded.touchClients(['a'], 1000);
+      await upgraded.close();
+      // Only while the table is empty: a later open leaves the times as they are.
+      const again = await open();
+      assert.deepEqual(await again.expireClients(before, 10), [{ clientId: 'a', subscriptions: 1, queued: 0 }]);
+      assert.deepEqual(await again.expireClients(after + 1, 10), [
+        { clientId: 'b', subscriptions: 1, queued: 1 },
+        { clientId: 'c', subscriptions: 0, queued: 1 },
+      ]);
+      await again.close();
     });
 
     it('a trailing space makes a distinct key too', async () => {

@@ -1,9 +1,17 @@
+/**
+ * MysqlStorage: Storage on MySQL or MariaDB, for brokers of a cluster that
+ * share one database. Connections, call order and reads live here; how a
+ * batch of writes is written is in mysql-batch.ts, the schema in mysql-schema.ts.
+ */
 import { createConnection, createPool, escapeId } from 'mysql2/promise';
 import type { Connection, Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import type { QueuedMessage, RetainedMessage, Storage, StorageStats, SubscriptionRecord } from './storage';
+import type { ExpiredClient, QueuedMessage, RetainedMessage, Storage, StorageStats, SubscriptionRecord } from './storage';
 import {
-  COLLATIONS, schema, SESSION_SQL, DEADLOCK_ATTEMPTS, ER_LOCK_DEADLOCK, KEYS_PER_STATEMENT, channelHash, notOpen, settle, nextTurn, chunks, brokeConnection,
+  COLLATIONS, schema, SESSION_SQL, BACKFILL_CLIENTS, DEADLOCK_ATTEMPTS, ER_LOCK_DEADLOCK, KEYS_PER_STATEMENT, channelHash, notOpen, settle, chunks, brokeConnection,
 } from './mysql-schema';
+import { applyBatch } from './mysql-batch';
+import { TickBatch } from './tick-batch';
+import type { WriteOp, WriteResults } from './write-ops';
 
 export interface MysqlStorageOptions {
   host: string;
@@ -24,18 +32,14 @@ export interface MysqlStorageOptions {
   queryTimeoutMs?: number;
 }
 
-type Op =
-  | { kind: 'enqueue'; messages: QueuedMessage[]; resolve: () => void; reject: (error: unknown) => void }
-  | { kind: 'ack'; clientId: string; id: string; resolve: (found: boolean) => void; reject: (error: unknown) => void };
-
 /**
  * Storage on MySQL or MariaDB (InnoDB) through a mysql2 pool, for brokers
- * that share one database. Mirrors SqliteStorage: enqueues and
- * acknowledgements made within one event-loop tick, plus those made while
- * the previous batch was committing, go in a single transaction; callers
- * resolve after its COMMIT and are rejected together when it fails.
+ * that share one database. Mirrors SqliteStorage: every write made within
+ * one event-loop tick, plus those made while the previous batch was
+ * committing, goes in a single transaction (TickBatch); callers resolve
+ * after its COMMIT and are rejected together when it fails.
  *
- * Calls apply in the order they were made: a write starts once every earlier
+ * Calls apply in the order they were made: a batch starts once every earlier
  * call has finished, a read once every earlier write has. Reads in a row run
  * side by side on the pool.
  *
@@ -46,12 +50,22 @@ type Op =
 export class MysqlStorage implements Storage {
   private pool: Pool | undefined;
   private isOpen = false;
-  /** Settles once every write called so far has. */
-  private writes: Promise<void> = Promise.resolve();
-  /** Reads called since the last write, which it must wait for. */
+  /** Reads called since the last batch opened, which the next one must wait for. */
   private reads: Promise<void>[] = [];
-  /** The batch still gathering: the last call made, not started yet. */
-  private batch: Op[] | undefined;
+  private readonly batch = new TickBatch<WriteOp, WriteResults>({
+    apply: (ops) =>
+      this.withConnection((c) => {
+        const session = { exec: (sql: string, values?: unknown[]) => this.exec(c, sql, values), rows: (sql: string, values?: unknown[]) => this.rows(c, sql, values), statementChars: this.statementChars };
+        return this.transaction(c, () => applyBatch(session, ops));
+      }),
+    // A batch waits for the reads made before its first write.
+    opened: () => {
+      if (this.reads.length === 0) return undefined;
+      const reads = Promise.all(this.reads);
+      this.reads = [];
+      return reads;
+    },
+  });
   /** Pool connections whose session settings are made. */
   private readonly prepared = new WeakSet<object>();
   /** Characters one multi-row INSERT may carry (3 bytes each at worst, escaped). */
@@ -78,6 +92,9 @@ export class MysqlStorage implements Storage {
       await run(`USE ${escapeId(database)}`);
       for (const sql of SESSION_SQL) await run(sql);
       for (const sql of schema(collation)) await run(sql);
+      // DDL commits on its own, so this runs whenever clients is empty: also
+      // after a crash between creating the table and filling it.
+      if ((await run('SELECT 1 FROM clients LIMIT 1')).length === 0) await run(BACKFILL_CLIENTS, [Date.now()]);
       const [limits] = await run('SELECT @@max_allowed_packet AS packet');
       const packet = Math.min(Number(limits?.['packet'] ?? 0) || 4 << 20, 64 << 20);
       this.statementChars = Math.max(64 << 10, Math.floor((packet * 0.9) / 3));
@@ -97,8 +114,7 @@ export class MysqlStorage implements Storage {
   async close(): Promise<void> {
     if (!this.isOpen || !this.pool) return;
     this.isOpen = false;
-    this.batch = undefined;
-    await Promise.all([this.writes, ...this.reads]);
+    await Promise.all([this.batch.flush(), ...this.reads]);
     const pool = this.pool;
     this.pool = undefined;
     await pool.end();
@@ -114,47 +130,19 @@ export class MysqlStorage implements Storage {
   }
 
   subscribe(record: SubscriptionRecord): Promise<void> {
-    return this.write(async (c) => {
-      await this.exec(
-        c,
-        `INSERT INTO subscriptions (client_id, channel_hash, channel, persistent) VALUES (?, ?, ?, ?)
-         ON DUPLICATE KEY UPDATE persistent = VALUES(persistent)`,
-        [record.clientId, channelHash(record.channel), record.channel, record.persistent],
-      );
-    });
+    return this.write({ kind: 'subscribe', record, at: Date.now() });
   }
 
-  // JMQT 5: unsubscribing drops the client's queued copies on that channel.
   unsubscribe(clientId: string, channel: string): Promise<boolean> {
-    return this.write((c) =>
-      this.transaction(c, async () => {
-        await this.exec(c, 'DELETE FROM queue WHERE client_id = ? AND channel = ?', [clientId, channel]);
-        return (await this.exec(c, 'DELETE FROM subscriptions WHERE client_id = ? AND channel_hash = ?', [clientId, channelHash(channel)])) > 0;
-      }),
-    );
+    return this.write({ kind: 'unsubscribe', clientId, channel });
   }
 
-  // JMQT 5 "Sessions": temporary subscriptions leave with their queued copies.
   removeTemporary(clientId: string): Promise<string[]> {
-    return this.write((c) =>
-      this.transaction(c, async () => {
-        const found = await this.rows(c, 'SELECT channel FROM subscriptions WHERE client_id = ? AND persistent = 0 FOR UPDATE', [clientId]);
-        const channels = found.map((row) => row['channel'] as string);
-        for (const some of chunks(channels, KEYS_PER_STATEMENT))
-          await this.exec(c, 'DELETE FROM queue WHERE client_id = ? AND channel IN (?)', [clientId, some]);
-        if (channels.length > 0) await this.exec(c, 'DELETE FROM subscriptions WHERE client_id = ? AND persistent = 0', [clientId]);
-        return channels;
-      }),
-    );
+    return this.write({ kind: 'removeTemporary', clientId });
   }
 
   removeAllTemporary(): Promise<number> {
-    return this.write((c) =>
-      this.transaction(c, async () => {
-        await this.exec(c, 'DELETE q FROM queue q JOIN subscriptions s ON s.client_id = q.client_id AND s.channel = q.channel WHERE s.persistent = 0');
-        return this.exec(c, 'DELETE FROM subscriptions WHERE persistent = 0');
-      }),
-    );
+    return this.write({ kind: 'removeAllTemporary' });
   }
 
   subscriptionsOf(clientId: string): Promise<SubscriptionRecord[]> {
@@ -171,14 +159,12 @@ export class MysqlStorage implements Storage {
    * A copy whose (clientId, id) is already queued is left as it was.
    */
   enqueue(messages: QueuedMessage[]): Promise<void> {
-    if (!this.isOpen) return Promise.reject(notOpen());
-    if (messages.length === 0) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => this.gather({ kind: 'enqueue', messages, resolve, reject }));
+    if (messages.length === 0) return this.nothing(undefined);
+    return this.write({ kind: 'enqueue', messages });
   }
 
   acknowledge(clientId: string, id: string): Promise<boolean> {
-    if (!this.isOpen) return Promise.reject(notOpen());
-    return new Promise<boolean>((resolve, reject) => this.gather({ kind: 'ack', clientId, id, resolve, reject }));
+    return this.write({ kind: 'acknowledge', clientId, id });
   }
 
   queuedFor(clientId: string): Promise<QueuedMessage[]> {
@@ -194,24 +180,16 @@ export class MysqlStorage implements Storage {
   }
 
   dropOldest(clientId: string, count: number): Promise<number> {
-    if (count <= 0) return this.isOpen ? Promise.resolve(0) : Promise.reject(notOpen());
-    return this.write((c) => this.exec(c, 'DELETE FROM queue WHERE client_id = ? ORDER BY seq LIMIT ?', [clientId, Math.floor(count)]));
+    if (!(count >= 1)) return this.nothing(0);
+    return this.write({ kind: 'dropOldest', clientId, count: Math.floor(count) });
   }
 
   retain(message: RetainedMessage): Promise<void> {
-    const { channel, data, sender } = message;
-    return this.write(async (c) => {
-      await this.exec(
-        c,
-        `INSERT INTO retained (channel_hash, channel, data, sender) VALUES (?, ?, ?, ?)
-         ON DUPLICATE KEY UPDATE channel = VALUES(channel), data = VALUES(data), sender = VALUES(sender)`,
-        [channelHash(channel), channel, data, sender],
-      );
-    });
+    return this.write({ kind: 'retain', message });
   }
 
   clearRetained(channel: string): Promise<void> {
-    return this.write(async (c) => void (await this.exec(c, 'DELETE FROM retained WHERE channel_hash = ?', [channelHash(channel)])));
+    return this.write({ kind: 'clearRetained', channel });
   }
 
   retainedFor(channels: string[]): Promise<RetainedMessage[]> {
@@ -231,6 +209,17 @@ export class MysqlStorage implements Storage {
     return this.read(async (c) => (await this.rows(c, 'SELECT channel, data, sender FROM retained')).map(toRetained));
   }
 
+  /** The array is read when the batch is written, not copied. */
+  touchClients(clientIds: string[], at: number): Promise<void> {
+    if (clientIds.length === 0) return this.nothing(undefined);
+    return this.write({ kind: 'touchClients', clientIds, at });
+  }
+
+  expireClients(before: number, limit: number): Promise<ExpiredClient[]> {
+    if (!(limit >= 1)) return this.nothing([]);
+    return this.write({ kind: 'expireClients', before, limit: Math.floor(limit) });
+  }
+
   stats(): Promise<StorageStats> {
     return this.read(async (c) => {
       const [row] = await this.rows(
@@ -248,101 +237,23 @@ export class MysqlStorage implements Storage {
     );
   }
 
-  /** Adds an enqueue or acknowledge to the batch still gathering, or starts one. */
-  private gather(op: Op): void {
-    if (this.batch) {
-      this.batch.push(op);
-      return;
-    }
-    const ops: Op[] = [op];
-    // setImmediate rather than a microtask, as in SqliteStorage: the batch
-    // also gathers the pubs of every socket read in this loop turn.
-    const done = this.write(async (c) => {
-      if (this.batch === ops) this.batch = undefined;
-      return this.transaction(c, () => this.applyOps(c, ops));
-    }, true);
-    this.batch = ops;
-    done.then(
-      (found) => ops.forEach((o, i) => (o.kind === 'ack' ? o.resolve(found[i]!) : o.resolve())),
-      (error: unknown) => ops.forEach((o) => o.reject(error)),
-    );
+  /** Adds a write to the batch of this tick. */
+  private write<O extends WriteOp>(op: O): Promise<WriteResults[O['kind']]> {
+    if (!this.isOpen) return Promise.reject(notOpen());
+    return this.batch.add(op);
   }
 
-  private async applyOps(c: PoolConnection, ops: Op[]): Promise<boolean[]> {
-    const found: boolean[] = [];
-    for (let i = 0; i < ops.length; ) {
-      const copies: QueuedMessage[] = [];
-      for (let op = ops[i]; op?.kind === 'enqueue'; op = ops[++i]) {
-        for (const m of op.messages) copies.push(m);
-        found.push(true);
-      }
-      if (copies.length > 0) await this.insertQueued(c, copies);
-      const acks: { clientId: string; id: string }[] = [];
-      for (let op = ops[i]; op?.kind === 'ack'; op = ops[++i]) acks.push(op);
-      if (acks.length > 0) found.push(...(await this.deleteQueued(c, acks)));
-    }
-    return found;
+  /** The answer of a write that has nothing to write, once open. */
+  private nothing<T>(value: T): Promise<T> {
+    return this.isOpen ? Promise.resolve(value) : Promise.reject(notOpen());
   }
 
-  /** Multi-row INSERTs, each below max_allowed_packet. */
-  private async insertQueued(c: PoolConnection, copies: QueuedMessage[]): Promise<void> {
-    // A duplicate (client_id, id) keeps the first copy instead of failing the
-    // whole batch, which also holds other publishers' messages. Not INSERT
-    // IGNORE: that would also turn a too-long value into a truncation.
-    const sql = `INSERT INTO queue (client_id, id, channel, data, sender) VALUES ? ON DUPLICATE KEY UPDATE seq = seq`;
-    let rows: unknown[][] = [];
-    let chars = 0;
-    for (const m of copies) {
-      const row = [m.clientId, m.id, m.channel, m.data, m.sender];
-      // mysql2 would write another type as something else; SQLite refuses it.
-      if (!row.every((v) => typeof v === 'string')) throw new TypeError(`queued copy ${String(m.id)}: every field must be a string`);
-      const size = m.clientId.length + m.id.length + m.channel.length + m.data.length + m.sender.length + 32;
-      if (rows.length > 0 && chars + size > this.statementChars) {
-        await this.exec(c, sql, [rows]);
-        rows = [];
-        chars = 0;
-      }
-      rows.push(row);
-      chars += size;
-    }
-    await this.exec(c, sql, [rows]);
-  }
-
-  /**
-   * Deletes a run of acknowledgements one by one through the unique
-   * (client_id, id) key, in key order: each statement locks exactly its own row,
-   * and every node takes its locks in the same order, so acknowledgements from
-   * several nodes cannot deadlock one another. A repeated ack answers false the
-   * second time, as it would alone.
-   */
-  private async deleteQueued(c: PoolConnection, acks: { clientId: string; id: string }[]): Promise<boolean[]> {
-    const order = acks.map((ack, index) => ({ ack, index }))
-      .sort((a, b) => compareKeys(a.ack.clientId, b.ack.clientId) || compareKeys(a.ack.id, b.ack.id));
-    const found = new Array<boolean>(acks.length);
-    for (const { ack, index } of order) {
-      found[index] = (await this.exec(c, 'DELETE FROM queue WHERE client_id = ? AND id = ?', [ack.clientId, ack.id])) > 0;
-    }
-    return found;
-  }
-
-  /** Runs `work` after every earlier write: reads in a row share the wait. */
+  /** Runs `work` once every earlier write is applied: reads in a row share the wait. */
   private read<T>(work: (c: PoolConnection) => Promise<T>): Promise<T> {
     if (!this.isOpen) return Promise.reject(notOpen());
-    this.batch = undefined;
-    const done = this.writes.then(() => this.withConnection(work));
+    const done = this.batch.flush().then(() => this.withConnection(work));
     this.reads.push(done.then(settle, settle));
     if (this.reads.length > 1000) this.reads = [Promise.all(this.reads).then(settle)];
-    return done;
-  }
-
-  /** Runs `work` after every earlier call, optionally one loop turn later still. */
-  private write<T>(work: (c: PoolConnection) => Promise<T>, nextTick = false): Promise<T> {
-    if (!this.isOpen) return Promise.reject(notOpen());
-    this.batch = undefined;
-    const before = this.reads.length > 0 ? Promise.all([this.writes, ...this.reads]) : this.writes;
-    this.reads = [];
-    const done = (nextTick ? before.then(nextTurn) : before).then(() => this.withConnection(work));
-    this.writes = done.then(settle, settle);
     return done;
   }
 
@@ -395,11 +306,6 @@ export class MysqlStorage implements Storage {
   private async exec(c: Connection, sql: string, values?: unknown[]): Promise<number> {
     return (await c.query<ResultSetHeader>({ sql, timeout: this.queryTimeout }, values))[0].affectedRows;
   }
-}
-
-/** Binary order, as the utf8mb4 binary collation of the keys sorts them. */
-function compareKeys(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
 function toRecord(row: RowDataPacket): SubscriptionRecord {

@@ -1,9 +1,11 @@
+// SqliteStorage on real files: the shared Storage contract plus what only
+// this backend has (WAL, the schema upgrade, durability across kill -9).
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { SqliteStorage } from './sqlite';
@@ -40,6 +42,51 @@ describe('SqliteStorage', () => {
     const db = new Database(path, { readonly: true });
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     db.close();
+  });
+
+  it('opening a database made before the clients table counts every known client as seen at the upgrade', async () => {
+    const path = freshPath('upgrade');
+    mkdirSync(dirname(path), { recursive: true });
+    // The schema as it was before last-seen times, with a few clients in it.
+    const old = new Database(path);
+    old.exec(`
+      CREATE TABLE subscriptions (client_id TEXT NOT NULL, channel TEXT NOT NULL, persistent INTEGER NOT NULL,
+        PRIMARY KEY (client_id, channel)) WITHOUT ROWID;
+      CREATE TABLE queue (seq INTEGER PRIMARY KEY, client_id TEXT NOT NULL, id TEXT NOT NULL, channel TEXT NOT NULL,
+        data TEXT NOT NULL, sender TEXT NOT NULL);
+      CREATE UNIQUE INDEX queue_client_id ON queue (client_id, id);
+      CREATE TABLE retained (channel TEXT PRIMARY KEY, data TEXT NOT NULL, sender TEXT NOT NULL);
+      INSERT INTO subscriptions VALUES ('a', 'news', 1), ('b', 'news', 0), ('b', 'chat', 1);
+      INSERT INTO queue (client_id, id, channel, data, sender) VALUES ('b', '1', 'news', '1', ''), ('c', '1', 'gone', '2', '');
+    `);
+    old.close();
+
+    const before = Date.now();
+    const s = new SqliteStorage({ path });
+    await s.open();
+    const after = Date.now();
+    await s.close();
+    const db = new Database(path, { readonly: true });
+    const rows = db.prepare('SELECT client_id AS id, last_seen AS at FROM clients ORDER BY client_id').all() as { id: string; at: number }[];
+    db.close();
+    assert.deepEqual(rows.map((r) => r.id), ['a', 'b', 'c']);
+    assert.ok(rows.every((r) => r.at >= before && r.at <= after), JSON.stringify(rows));
+
+    // Only at the upgrade: a later open leaves the times as they are.
+    const again = new SqliteStorage({ path });
+    await again.open();
+    try {
+      await again.touchClients(['a'], 1000);
+      await again.close();
+      await again.open();
+      assert.deepEqual(await again.expireClients(before, 10), [{ clientId: 'a', subscriptions: 1, queued: 0 }]);
+      assert.deepEqual(await again.expireClients(after + 1, 10), [
+        { clientId: 'b', subscriptions: 2, queued: 1 },
+        { clientId: 'c', subscriptions: 0, queued: 1 },
+      ]);
+    } finally {
+      await again.close();
+    }
   });
 
   it('every enqueue that resolved before kill -9 is still there', { timeout: 60_000 }, async () => {

@@ -1,7 +1,13 @@
+/**
+ * SqliteStorage: Storage on one SQLite file, for a broker alone on its
+ * machine. Its writes go through the shared TickBatch (tick-batch.ts).
+ */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { QueuedMessage, RetainedMessage, Storage, StorageStats, SubscriptionRecord } from './storage';
+import type { ExpiredClient, QueuedMessage, RetainedMessage, Storage, StorageStats, SubscriptionRecord } from './storage';
+import { TickBatch } from './tick-batch';
+import type { OpOf, WriteKind, WriteOp, WriteResults } from './write-ops';
 
 export interface SqliteStorageOptions {
   /** Database file; its parent folder is created when missing. */
@@ -14,10 +20,6 @@ export interface SqliteStorageOptions {
   /** How long a write waits for another process's lock, in ms. Default 5000. */
   busyTimeoutMs?: number;
 }
-
-type Op =
-  | { kind: 'enqueue'; messages: QueuedMessage[]; resolve: () => void; reject: (error: unknown) => void }
-  | { kind: 'ack'; clientId: string; id: string; resolve: (found: boolean) => void; reject: (error: unknown) => void };
 
 // The queue's INTEGER PRIMARY KEY is the insertion order, which is the
 // delivery order (JMQT 5: stored QoS 1 messages go out oldest first).
@@ -46,6 +48,19 @@ const SCHEMA = `
     data    TEXT NOT NULL,
     sender  TEXT NOT NULL
   );
+  -- When each client was last seen, in ms since epoch (expireClients).
+  CREATE TABLE IF NOT EXISTS clients (
+    client_id TEXT    PRIMARY KEY,
+    last_seen INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS clients_last_seen ON clients (last_seen);
+`;
+
+// A database made before the clients table: every client it knows counts as
+// seen at the upgrade, so expiry starts from then.
+const BACKFILL_CLIENTS = `
+  INSERT INTO clients (client_id, last_seen)
+  SELECT client_id, ? FROM (SELECT client_id FROM subscriptions UNION SELECT client_id FROM queue)
 `;
 
 interface SubscriptionRow {
@@ -60,17 +75,26 @@ const toRecord = (row: SubscriptionRow): SubscriptionRecord => ({
   persistent: row.persistent !== 0,
 });
 
+/** Applies one op of each kind; the batch's transaction is around them. */
+type Appliers = { [K in WriteKind]: (op: OpOf<K>) => WriteResults[K] };
+
 /**
- * Storage on one SQLite file (better-sqlite3, WAL). Enqueues and
- * acknowledgements made within one event-loop tick are written in a single
- * transaction, so one fsync covers a whole fan-out burst. Every other call
- * first writes what is pending, so operations apply in the order they were made.
+ * Storage on one SQLite file (better-sqlite3, WAL). Every write made within
+ * one event-loop tick goes into a single transaction (TickBatch), so one
+ * fsync covers a whole burst: a fan-out, or thousands of retained pubs. Every
+ * read first writes what is pending, so calls apply in the order they were made.
  */
 export class SqliteStorage implements Storage {
   private db: Database.Database | undefined;
   private statements: ReturnType<SqliteStorage['prepare']> | undefined;
-  private pending: Op[] = [];
-  private flushTimer: NodeJS.Immediate | undefined;
+  private readonly batch = new TickBatch<WriteOp, WriteResults>({
+    // IMMEDIATE takes the write lock up front, so busy_timeout applies
+    // instead of a deadlock error when another process holds it.
+    apply: (ops) => {
+      if (!this.statements) throw notOpen();
+      return this.statements.applyOps.immediate(ops);
+    },
+  });
 
   constructor(private readonly options: SqliteStorageOptions) {}
 
@@ -83,7 +107,13 @@ export class SqliteStorage implements Storage {
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${this.options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
       db.pragma(`busy_timeout = ${Math.max(0, Math.floor(this.options.busyTimeoutMs ?? 5000))}`);
-      db.exec(SCHEMA);
+      // One transaction: another process opening the same file at the same
+      // time creates and fills the clients table only once.
+      db.transaction(() => {
+        const upgrading = !db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'clients'`).get();
+        db.exec(SCHEMA);
+        if (upgrading) db.prepare(BACKFILL_CLIENTS).run(Date.now());
+      }).immediate();
       this.statements = this.prepare(db);
     } catch (error) {
       db.close();
@@ -94,7 +124,7 @@ export class SqliteStorage implements Storage {
 
   async close(): Promise<void> {
     if (!this.db) return;
-    this.flush();
+    this.batch.flush();
     this.db.close();
     this.db = undefined;
     this.statements = undefined;
@@ -104,20 +134,20 @@ export class SqliteStorage implements Storage {
     this.ready();
   }
 
-  async subscribe(record: SubscriptionRecord): Promise<void> {
-    this.ready().subscribe.run(record.clientId, record.channel, record.persistent ? 1 : 0);
+  subscribe(record: SubscriptionRecord): Promise<void> {
+    return this.write({ kind: 'subscribe', record, at: Date.now() });
   }
 
-  async unsubscribe(clientId: string, channel: string): Promise<boolean> {
-    return this.ready().unsubscribe.immediate(clientId, channel);
+  unsubscribe(clientId: string, channel: string): Promise<boolean> {
+    return this.write({ kind: 'unsubscribe', clientId, channel });
   }
 
-  async removeTemporary(clientId: string): Promise<string[]> {
-    return this.ready().removeTemporary.immediate(clientId);
+  removeTemporary(clientId: string): Promise<string[]> {
+    return this.write({ kind: 'removeTemporary', clientId });
   }
 
-  async removeAllTemporary(): Promise<number> {
-    return this.ready().removeAllTemporary.immediate();
+  removeAllTemporary(): Promise<number> {
+    return this.write({ kind: 'removeAllTemporary' });
   }
 
   async subscriptionsOf(clientId: string): Promise<SubscriptionRecord[]> {
@@ -134,20 +164,12 @@ export class SqliteStorage implements Storage {
    * A copy whose (clientId, id) is already queued is left as it was.
    */
   enqueue(messages: QueuedMessage[]): Promise<void> {
-    if (!this.db) return Promise.reject(new Error('SqliteStorage is not open'));
-    if (messages.length === 0) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ kind: 'enqueue', messages, resolve, reject });
-      this.schedule();
-    });
+    if (messages.length === 0) return this.nothing(undefined);
+    return this.write({ kind: 'enqueue', messages });
   }
 
   acknowledge(clientId: string, id: string): Promise<boolean> {
-    if (!this.db) return Promise.reject(new Error('SqliteStorage is not open'));
-    return new Promise<boolean>((resolve, reject) => {
-      this.pending.push({ kind: 'ack', clientId, id, resolve, reject });
-      this.schedule();
-    });
+    return this.write({ kind: 'acknowledge', clientId, id });
   }
 
   async queuedFor(clientId: string): Promise<QueuedMessage[]> {
@@ -158,17 +180,17 @@ export class SqliteStorage implements Storage {
     return this.ready().queuedCount.get(clientId) as number;
   }
 
-  async dropOldest(clientId: string, count: number): Promise<number> {
-    if (count <= 0) return 0;
-    return this.ready().dropOldest.run(clientId, clientId, count).changes;
+  dropOldest(clientId: string, count: number): Promise<number> {
+    if (!(count >= 1)) return this.nothing(0);
+    return this.write({ kind: 'dropOldest', clientId, count: Math.floor(count) });
   }
 
-  async retain(message: RetainedMessage): Promise<void> {
-    this.ready().retain.run(message.channel, message.data, message.sender);
+  retain(message: RetainedMessage): Promise<void> {
+    return this.write({ kind: 'retain', message });
   }
 
-  async clearRetained(channel: string): Promise<void> {
-    this.ready().clearRetained.run(channel);
+  clearRetained(channel: string): Promise<void> {
+    return this.write({ kind: 'clearRetained', channel });
   }
 
   async retainedFor(channels: string[]): Promise<RetainedMessage[]> {
@@ -179,6 +201,17 @@ export class SqliteStorage implements Storage {
 
   async allRetained(): Promise<RetainedMessage[]> {
     return this.ready().allRetained.all() as RetainedMessage[];
+  }
+
+  /** The array is read when the batch is written, not copied. */
+  touchClients(clientIds: string[], at: number): Promise<void> {
+    if (clientIds.length === 0) return this.nothing(undefined);
+    return this.write({ kind: 'touchClients', clientIds, at });
+  }
+
+  expireClients(before: number, limit: number): Promise<ExpiredClient[]> {
+    if (!(limit >= 1)) return this.nothing([]);
+    return this.write({ kind: 'expireClients', before, limit: Math.floor(limit) });
   }
 
   async stats(): Promise<StorageStats> {
@@ -192,6 +225,18 @@ export class SqliteStorage implements Storage {
 
   /** Statements are prepared once per open; better-sqlite3 reuses them. */
   private prepare(db: Database.Database) {
+    const subscribe = db.prepare(
+      `INSERT INTO subscriptions (client_id, channel, persistent) VALUES (?, ?, ?)
+       ON CONFLICT (client_id, channel) DO UPDATE SET persistent = excluded.persistent`,
+    );
+    const seenFirst = db.prepare('INSERT INTO clients (client_id, last_seen) VALUES (?, ?) ON CONFLICT (client_id) DO NOTHING');
+    const touch = db.prepare(
+      'INSERT INTO clients (client_id, last_seen) VALUES (?, ?) ON CONFLICT (client_id) DO UPDATE SET last_seen = excluded.last_seen',
+    );
+    const expiring = db.prepare('SELECT client_id FROM clients WHERE last_seen < ? ORDER BY last_seen, client_id LIMIT ?').pluck();
+    const deleteClient = db.prepare('DELETE FROM clients WHERE client_id = ?');
+    const deleteSubscriptionsOf = db.prepare('DELETE FROM subscriptions WHERE client_id = ?');
+    const deleteQueuedOf = db.prepare('DELETE FROM queue WHERE client_id = ?');
     const deleteQueuedOnChannel = db.prepare('DELETE FROM queue WHERE client_id = ? AND channel = ?');
     const deleteSubscription = db.prepare('DELETE FROM subscriptions WHERE client_id = ? AND channel = ?');
     const temporaryOf = db.prepare('SELECT channel FROM subscriptions WHERE client_id = ? AND persistent = 0').pluck();
@@ -212,50 +257,65 @@ export class SqliteStorage implements Storage {
        ON CONFLICT (client_id, id) DO NOTHING`,
     );
     const deleteQueued = db.prepare('DELETE FROM queue WHERE client_id = ? AND id = ?');
+    const dropOldest = db.prepare(
+      'DELETE FROM queue WHERE client_id = ? AND seq IN (SELECT seq FROM queue WHERE client_id = ? ORDER BY seq LIMIT ?)',
+    );
+    const retain = db.prepare(
+      `INSERT INTO retained (channel, data, sender) VALUES (?, ?, ?)
+       ON CONFLICT (channel) DO UPDATE SET data = excluded.data, sender = excluded.sender`,
+    );
+    const clearRetained = db.prepare('DELETE FROM retained WHERE channel = ?');
     const subscriptionColumns = 'client_id AS clientId, channel, persistent';
 
-    return {
-      subscribe: db.prepare(
-        `INSERT INTO subscriptions (client_id, channel, persistent) VALUES (?, ?, ?)
-         ON CONFLICT (client_id, channel) DO UPDATE SET persistent = excluded.persistent`,
-      ),
+    const apply: Appliers = {
+      subscribe: ({ record, at }) => {
+        subscribe.run(record.clientId, record.channel, record.persistent ? 1 : 0);
+        seenFirst.run(record.clientId, at);
+      },
       // JMQT 5: unsubscribing drops the client's queued copies on that channel.
-      unsubscribe: db.transaction((clientId: string, channel: string): boolean => {
+      unsubscribe: ({ clientId, channel }) => {
         deleteQueuedOnChannel.run(clientId, channel);
         return deleteSubscription.run(clientId, channel).changes > 0;
-      }),
+      },
       // JMQT 5 "Sessions": temporary subscriptions leave with their queued copies.
-      removeTemporary: db.transaction((clientId: string): string[] => {
+      removeTemporary: ({ clientId }) => {
         const channels = temporaryOf.all(clientId) as string[];
         if (channels.length === 0) return channels;
         deleteQueuedOnTemporary.run(clientId, clientId);
         deleteTemporaryOf.run(clientId);
         return channels;
-      }),
-      removeAllTemporary: db.transaction((): number => {
+      },
+      removeAllTemporary: () => {
         deleteAllQueuedOnTemporary.run();
         return deleteAllTemporary.run().changes;
-      }),
+      },
+      enqueue: ({ messages }) => {
+        for (const m of messages) insertQueued.run(m.clientId, m.id, m.channel, m.data, m.sender);
+      },
+      acknowledge: ({ clientId, id }) => deleteQueued.run(clientId, id).changes > 0,
+      dropOldest: ({ clientId, count }) => dropOldest.run(clientId, clientId, count).changes,
+      retain: ({ message }) => void retain.run(message.channel, message.data, message.sender),
+      clearRetained: ({ channel }) => void clearRetained.run(channel),
+      touchClients: ({ clientIds, at }) => {
+        for (const clientId of clientIds) touch.run(clientId, at);
+      },
+      // Selected inside the batch's transaction: a touch earlier in it keeps its client.
+      expireClients: ({ before, limit }) =>
+        (expiring.all(before, limit) as string[]).map((clientId) => {
+          const queued = deleteQueuedOf.run(clientId).changes;
+          const subscriptions = deleteSubscriptionsOf.run(clientId).changes;
+          deleteClient.run(clientId);
+          return { clientId, subscriptions, queued };
+        }),
+    };
+
+    return {
+      applyOps: db.transaction((ops: WriteOp[]): unknown[] => ops.map((op) => apply[op.kind](op as never))),
       subscriptionsOf: db.prepare(`SELECT ${subscriptionColumns} FROM subscriptions WHERE client_id = ?`),
       allSubscriptions: db.prepare(`SELECT ${subscriptionColumns} FROM subscriptions`),
-      applyOps: db.transaction((ops: Op[], found: boolean[]): void => {
-        for (const op of ops) {
-          if (op.kind === 'ack') {
-            found.push(deleteQueued.run(op.clientId, op.id).changes > 0);
-            continue;
-          }
-          for (const m of op.messages) insertQueued.run(m.clientId, m.id, m.channel, m.data, m.sender);
-          found.push(true);
-        }
-      }),
       queuedFor: db.prepare(
         'SELECT id, client_id AS clientId, channel, data, sender FROM queue WHERE client_id = ? ORDER BY seq',
       ),
-      retain: db.prepare(
-        `INSERT INTO retained (channel, data, sender) VALUES (?, ?, ?)
-         ON CONFLICT (channel) DO UPDATE SET data = excluded.data, sender = excluded.sender`,
-      ),
-      clearRetained: db.prepare('DELETE FROM retained WHERE channel = ?'),
       retainedFor: db.prepare(
         'SELECT channel, data, sender FROM retained WHERE channel IN (SELECT value FROM json_each(?))',
       ),
@@ -267,45 +327,26 @@ export class SqliteStorage implements Storage {
       ),
       queuedCounts: db.prepare('SELECT client_id, count(*) FROM queue GROUP BY client_id'),
       queuedCount: db.prepare('SELECT count(*) FROM queue WHERE client_id = ?').pluck(),
-      dropOldest: db.prepare(
-        'DELETE FROM queue WHERE client_id = ? AND seq IN (SELECT seq FROM queue WHERE client_id = ? ORDER BY seq LIMIT ?)',
-      ),
     };
   }
 
-  /** Writes what is pending, so a direct call sees every earlier enqueue and acknowledge. */
+  /** Adds a write to the batch of this tick. */
+  private write<O extends WriteOp>(op: O): Promise<WriteResults[O['kind']]> {
+    if (!this.db) return Promise.reject(notOpen());
+    return this.batch.add(op);
+  }
+
+  /** The answer of a write that has nothing to write, once open. */
+  private nothing<T>(value: T): Promise<T> {
+    return this.db ? Promise.resolve(value) : Promise.reject(notOpen());
+  }
+
+  /** Writes what is pending, so a read sees every earlier write. */
   private ready() {
-    if (!this.statements) throw new Error('SqliteStorage is not open');
-    this.flush();
+    if (!this.statements) throw notOpen();
+    this.batch.flush();
     return this.statements;
   }
-
-  private schedule(): void {
-    // setImmediate rather than a microtask: it runs after the poll phase, so
-    // the batch also gathers the pubs of every socket read in this loop turn.
-    this.flushTimer ??= setImmediate(() => {
-      this.flushTimer = undefined;
-      this.flush();
-    });
-  }
-
-  private flush(): void {
-    if (this.flushTimer) {
-      clearImmediate(this.flushTimer);
-      this.flushTimer = undefined;
-    }
-    const ops = this.pending;
-    if (ops.length === 0 || !this.statements) return;
-    this.pending = [];
-    const found: boolean[] = [];
-    try {
-      // IMMEDIATE takes the write lock up front, so busy_timeout applies
-      // instead of a deadlock error when another process holds it.
-      this.statements.applyOps.immediate(ops, found);
-    } catch (error) {
-      for (const op of ops) op.reject(error);
-      return;
-    }
-    ops.forEach((op, i) => (op.kind === 'ack' ? op.resolve(found[i]!) : op.resolve()));
-  }
 }
+
+const notOpen = () => new Error('SqliteStorage is not open');

@@ -1,3 +1,5 @@
+// The Storage contract: one suite of behaviour every backend runs
+// (sqlite.test.ts, mysql.test.ts), see storageContract below.
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { QueuedMessage, RetainedMessage, Storage, SubscriptionRecord } from './storage';
@@ -335,6 +337,170 @@ export function storageContract(name: string, backend: ContractBackend): void {
       assert.equal(await s.acknowledge(client, 'id-é-2'), true);
       assert.equal(await s.unsubscribe(client, channel), true);
       assert.deepEqual(await s.queuedFor(client), []);
+    });
+
+    describe('one batch per tick', () => {
+      it('every write kind made in one tick applies in call order, each answering its own result', async () => {
+        await s.subscribe({ clientId: 'a', channel: 'keep', persistent: true });
+        await s.subscribe({ clientId: 'a', channel: 'temp', persistent: false });
+        await s.enqueue([copy('a', '0', 'keep')]);
+        const writes: Promise<unknown>[] = [
+          s.subscribe({ clientId: 'b', channel: 'news', persistent: true }),
+          s.enqueue([copy('b', '1'), copy('b', '2'), copy('b', '3'), copy('a', '1', 'temp')]),
+          s.acknowledge('b', '1'),
+          s.acknowledge('b', '1'),
+          s.dropOldest('b', 1),
+        ];
+        const seen = s.queuedFor('b');
+        writes.push(
+          s.retain({ channel: 'news', data: '1', sender: 'p' }),
+          s.retain({ channel: 'gone', data: '2', sender: '' }),
+          s.retain({ channel: 'news', data: '3', sender: 'q' }),
+          s.clearRetained('gone'),
+          s.unsubscribe('b', 'news'),
+          s.unsubscribe('b', 'news'),
+          s.removeTemporary('a'),
+          s.touchClients(['c'], 1000),
+          s.expireClients(2000, 10),
+          s.subscribe({ clientId: 'c', channel: 'x', persistent: false }),
+          s.removeAllTemporary(),
+        );
+        assert.deepEqual(await Promise.all(writes), [
+          undefined, undefined, true, false, 1,
+          undefined, undefined, undefined, undefined, true, false, ['temp'],
+          undefined, [{ clientId: 'c', subscriptions: 0, queued: 0 }], undefined, 1,
+        ]);
+        // A read in the middle sees the writes made before it, not those after.
+        assert.deepEqual((await seen).map((m) => m.id), ['3']);
+        assert.deepEqual(await s.allSubscriptions(), [{ clientId: 'a', channel: 'keep', persistent: true }]);
+        assert.deepEqual(await ids('a'), ['0']);
+        assert.deepEqual(await ids('b'), []);
+        assert.deepEqual(await s.allRetained(), [{ channel: 'news', data: '3', sender: 'q' }]);
+        // subscribe gave a, b and (again) c a last-seen time.
+        assert.deepEqual((await s.expireClients(Date.now() + 60_000, 10)).sort((x, y) => (x.clientId < y.clientId ? -1 : 1)), [
+          { clientId: 'a', subscriptions: 1, queued: 1 },
+          { clientId: 'b', subscriptions: 0, queued: 0 },
+          { clientId: 'c', subscriptions: 0, queued: 0 },
+        ]);
+      });
+
+      it('a failing batch rejects every write kind in it and keeps none of it', async () => {
+        await s.subscribe({ clientId: 'a', channel: 'news', persistent: true });
+        await s.subscribe({ clientId: 'a', channel: 'temp', persistent: false });
+        await s.enqueue([copy('a', '0')]);
+        await s.retain({ channel: 'news', data: '1', sender: '' });
+        await s.touchClients(['old'], 1000);
+        const bad = { ...copy('a', 'bad'), data: { not: 'text' } as unknown as string };
+        const results = await Promise.allSettled<unknown>([
+          s.subscribe({ clientId: 'b', channel: 'news', persistent: true }),
+          s.unsubscribe('a', 'news'),
+          s.removeTemporary('a'),
+          s.removeAllTemporary(),
+          s.enqueue([copy('a', '1')]),
+          s.acknowledge('a', '0'),
+          s.dropOldest('a', 1),
+          s.retain({ channel: 'x', data: '2', sender: '' }),
+          s.clearRetained('news'),
+          s.touchClients(['old'], Date.now()),
+          s.expireClients(2000, 10),
+          s.enqueue([bad]),
+        ]);
+        assert.deepEqual(results.map((r) => r.status), Array(12).fill('rejected'));
+        assert.deepEqual((await s.allSubscriptions()).sort(bySubKey), [
+          { clientId: 'a', channel: 'news', persistent: true },
+          { clientId: 'a', channel: 'temp', persistent: false },
+        ]);
+        assert.deepEqual(await ids('a'), ['0']);
+        assert.deepEqual(await s.allRetained(), [{ channel: 'news', data: '1', sender: '' }]);
+        assert.deepEqual(await s.expireClients(2000, 10), [{ clientId: 'old', subscriptions: 0, queued: 0 }]);
+      });
+
+      it('thousands of retained pubs in one tick are one transaction, the last per channel kept', async () => {
+        const flood = (extra: Promise<unknown>[]) => {
+          const calls: Promise<unknown>[] = [];
+          for (let i = 0; i < 3000; i++) calls.push(s.retain({ channel: `r${i % 1000}`, data: String(i), sender: 'p' }));
+          return Promise.allSettled(calls.concat(extra));
+        };
+        await s.retain({ channel: 'keep', data: '0', sender: '' });
+        // One bad op at the end fails all 3000: they were one transaction.
+        const failed = await flood([s.enqueue([{ ...copy('a', 'bad'), data: { not: 'text' } as unknown as string }])]);
+        assert.ok(failed.every((r) => r.status === 'rejected'));
+        assert.deepEqual(await s.allRetained(), [{ channel: 'keep', data: '0', sender: '' }]);
+        const written = await flood([]);
+        assert.ok(written.every((r) => r.status === 'fulfilled'));
+        assert.equal((await s.stats()).retained, 1001);
+        assert.deepEqual((await s.retainedFor(['r0', 'r999'])).sort(byChannel), [
+          { channel: 'r0', data: '2000', sender: 'p' },
+          { channel: 'r999', data: '2999', sender: 'p' },
+        ]);
+      });
+    });
+
+    describe('client expiry', () => {
+      const byClient = (a: { clientId: string }, b: { clientId: string }) => (a.clientId < b.clientId ? -1 : 1);
+
+      it('expireClients removes clients last seen before the time, with their subscriptions and queued copies', async () => {
+        await s.subscribe({ clientId: 'old', channel: 'news', persistent: true });
+        await s.subscribe({ clientId: 'old', channel: 'temp', persistent: false });
+        await s.subscribe({ clientId: 'new', channel: 'news', persistent: true });
+        await s.enqueue([copy('old', '1'), copy('new', '1'), copy('old', '2', 'temp')]);
+        await s.touchClients(['old'], 1000);
+        await s.touchClients(['new', 'idle'], 5000);
+        assert.deepEqual(await s.expireClients(3000, 10), [{ clientId: 'old', subscriptions: 2, queued: 2 }]);
+        assert.deepEqual(await s.allSubscriptions(), [{ clientId: 'new', channel: 'news', persistent: true }]);
+        assert.deepEqual(await ids('old'), []);
+        assert.deepEqual(await ids('new'), ['1']);
+        assert.deepEqual(await s.expireClients(3000, 10), []);
+        assert.deepEqual((await s.expireClients(5001, 10)).sort(byClient), [
+          { clientId: 'idle', subscriptions: 0, queued: 0 },
+          { clientId: 'new', subscriptions: 1, queued: 1 },
+        ]);
+        assert.deepEqual(await s.stats(), { subscriptions: 0, retained: 0, queued: 0 });
+      });
+
+      it('a touch made before expireClients in the same tick keeps the client; one made after brings it back', async () => {
+        await s.subscribe({ clientId: 'a', channel: 'news', persistent: true });
+        await s.subscribe({ clientId: 'b', channel: 'news', persistent: true });
+        await s.touchClients(['a', 'b'], 1000);
+        const [, expired] = await Promise.all([s.touchClients(['a'], 5000), s.expireClients(3000, 10)]);
+        assert.deepEqual(expired, [{ clientId: 'b', subscriptions: 1, queued: 0 }]);
+        assert.deepEqual(await s.allSubscriptions(), [{ clientId: 'a', channel: 'news', persistent: true }]);
+        const [gone] = await Promise.all([s.expireClients(6000, 10), s.touchClients(['a'], 7000)]);
+        assert.deepEqual(gone, [{ clientId: 'a', subscriptions: 1, queued: 0 }]);
+        assert.deepEqual(await s.expireClients(7000, 10), []);
+        assert.deepEqual(await s.expireClients(7001, 10), [{ clientId: 'a', subscriptions: 0, queued: 0 }]);
+      });
+
+      it('expireClients takes at most limit clients, oldest first', async () => {
+        const times: [string, number][] = [['e1', 1005], ['e2', 1001], ['e3', 1003], ['e4', 1002], ['e5', 1004], ['late', 2000]];
+        for (const [clientId, at] of times) await s.touchClients([clientId], at);
+        const expire = async (limit: number) => (await s.expireClients(2000, limit)).map((e) => e.clientId);
+        assert.deepEqual(await expire(2), ['e2', 'e4']);
+        assert.deepEqual(await expire(0), []);
+        assert.deepEqual(await expire(2), ['e3', 'e5']);
+        assert.deepEqual(await expire(2), ['e1']);
+        assert.deepEqual(await expire(2), []);
+        assert.deepEqual(await s.expireClients(2001, 5), [{ clientId: 'late', subscriptions: 0, queued: 0 }]);
+      });
+
+      it('subscribe records a client never seen as seen now, and keeps the time of one already seen', async () => {
+        const before = Date.now();
+        await s.subscribe({ clientId: 'fresh', channel: 'news', persistent: true });
+        await s.touchClients(['seen'], 1000);
+        await s.subscribe({ clientId: 'seen', channel: 'news', persistent: true });
+        assert.deepEqual(await s.expireClients(before, 10), [{ clientId: 'seen', subscriptions: 1, queued: 0 }]);
+        assert.deepEqual(await s.expireClients(Date.now() + 1, 10), [{ clientId: 'fresh', subscriptions: 1, queued: 0 }]);
+      });
+
+      it('last-seen times survive close and reopen', async () => {
+        await s.subscribe({ clientId: 'old', channel: 'news', persistent: true });
+        await s.touchClients(['old'], 1000);
+        await s.touchClients(['new'], 5000);
+        await afterReopen(async (again) => {
+          assert.deepEqual(await again.expireClients(3000, 10), [{ clientId: 'old', subscriptions: 1, queued: 0 }]);
+          assert.deepEqual(await again.expireClients(5001, 10), [{ clientId: 'new', subscriptions: 0, queued: 0 }]);
+        });
+      });
     });
 
     describe('durability', () => {

@@ -1,7 +1,13 @@
 /**
- * Storage behind the broker: subscriptions, retained messages and the QoS 1
- * queues (protocol page, section 5). Every backend (SQLite now, MySQL for
- * clusters) implements this interface and passes storage.contract.ts.
+ * Storage behind the broker: subscriptions, retained messages, the QoS 1
+ * queues (protocol page, section 5) and when each client was last seen.
+ * Every backend (SQLite now, MySQL for clusters) implements this interface
+ * and passes storage.contract.ts.
+ *
+ * Every write joins the backend's batch of the current event-loop tick
+ * (tick-batch.ts): one transaction, one fsync per tick, applied in call
+ * order, each call answering its own result or all of them rejecting
+ * together. A read first writes what is pending, so it sees every earlier write.
  *
  * Data travels as JSON text: the broker serialises a message's `dt` once and
  * never parses it again on the way out.
@@ -31,6 +37,15 @@ export interface RetainedMessage {
   sender: string;
 }
 
+/** What expireClients removed for one client id. */
+export interface ExpiredClient {
+  clientId: string;
+  /** Subscriptions deleted. */
+  subscriptions: number;
+  /** Queued QoS 1 copies deleted. */
+  queued: number;
+}
+
 export interface StorageStats {
   subscriptions: number;
   retained: number;
@@ -45,7 +60,11 @@ export interface Storage {
   /** Resolves when the backend answers, rejects when it is unreachable (health checks). */
   ping(): Promise<void>;
 
-  /** Adds or updates (the persistent flag) one subscription. */
+  /**
+   * Adds or updates (the persistent flag) one subscription. Also records the
+   * client as seen now when it has no last-seen time yet, so a client the
+   * server subscribed without it ever connecting still expires one day.
+   */
   subscribe(record: SubscriptionRecord): Promise<void>;
   /**
    * Removes one subscription and the client's queued QoS 1 messages on that
@@ -85,6 +104,16 @@ export interface Storage {
   /** Retained messages of the channels named that have one, in no particular order. */
   retainedFor(channels: string[]): Promise<RetainedMessage[]>;
   allRetained(): Promise<RetainedMessage[]>;
+
+  /** Records `at` (ms since epoch) as the time each of these clients was last seen. */
+  touchClients(clientIds: string[], at: number): Promise<void>;
+  /**
+   * Forgets at most `limit` clients last seen before `before` (ms since
+   * epoch), oldest first: their subscriptions, their queued copies and their
+   * last-seen time. The time is checked in the same transaction as the
+   * delete, so a touch made earlier keeps the client. Answers what went, per client.
+   */
+  expireClients(before: number, limit: number): Promise<ExpiredClient[]>;
 
   stats(): Promise<StorageStats>;
   /** Queued QoS 1 copies per client, for the operator API. */
