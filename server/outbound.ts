@@ -37,6 +37,8 @@ export interface Wire {
   write(frame: OutFrame): void;
   /** Bytes accepted by write() and not yet handed to the kernel. */
   readonly bufferedBytes: number;
+  /** Calls back once, when what is buffered has been handed to the kernel (not if the connection closes first). */
+  onceDrained(callback: () => void): void;
   /** Stops reading from the peer (inbound backpressure). */
   pause(): void;
   resume(): void;

@@ -4,14 +4,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
+import type { AddressInfo, Server as TcpServer, Socket } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { defaultConfig, validateConfig, type Config } from './config';
 import { withDefaults, type Application } from './hooks';
 import { createLogger, type Logger } from './log';
 import { Broker } from './broker';
-import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { SqliteStorage } from './storage/sqlite';
 import { MysqlStorage } from './storage/mysql';
@@ -23,7 +21,10 @@ import { LocalOwnership, type Ownership } from './cluster/ownership';
 import { RedisOwnership } from './cluster/redis-ownership';
 import { acceptSocket } from './transports/socket';
 import { attachWebSocket } from './transports/websocket';
+import { createListener, type Admission, type FrontDoor } from './transports/listener';
+import { startTls } from './transports/tls';
 import { createHttpApp } from './http/app';
+import type express from 'express';
 
 export interface ServerOptions {
   /** Overrides of the defaults; ports of 0 pick free ports. */
@@ -45,7 +46,8 @@ function createStorage(config: Config): Storage {
 }
 
 function createCluster(config: Config): { bus: ClusterBus; ownership: Ownership; enabled: boolean } {
-  const nodeId = config.NODE_ID || `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  // Random rather than host name and process id: /api/health shows it to anyone.
+  const nodeId = config.NODE_ID || `jmqt-${randomBytes(4).toString('hex')}`;
   if (!config.ENABLE_REDIS) return { bus: new LocalBus(nodeId), ownership: new LocalOwnership(), enabled: false };
   const redis = { host: config.REDIS_HOST, port: config.REDIS_PORT, db: config.REDIS_DB_INDEX, password: config.REDIS_PASSWORD, prefix: config.CLUSTER_NAME };
   return {
@@ -71,9 +73,34 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-type Listener = TcpServer | HttpServer;
+/** HTTP timeouts, so that a slow or silent client holds an HTTP socket for seconds, not for ever. */
+const HTTP_REQUEST_TIMEOUT_MS = 30_000;
+const HTTP_KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** How often Node checks those timeouts, ms (its default of 30 s would let a slowloris hold a socket that long). */
+const HTTP_TIMEOUT_CHECK_MS = 1_000;
 
-function listen(server: Listener, port: number, host: string): Promise<number> {
+/**
+ * An HTTP server that never listens: the listener hands it admitted sockets
+ * (plain, or TLS ones for HTTPS). 'listening' starts Node's timeout checks.
+ */
+function createHttpHandler(app: express.Express, config: Config, log: Logger): HttpServer {
+  const server = createHttpServer({
+    connectionsCheckingInterval: HTTP_TIMEOUT_CHECK_MS,
+    headersTimeout: config.CONNECT_TIMEOUT_SECONDS * 1000,
+    requestTimeout: HTTP_REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: HTTP_KEEP_ALIVE_TIMEOUT_MS,
+  }, app);
+  server.on('clientError', (error: Error & { code?: string }, socket: Socket) => {
+    log.debug(`HTTP client error: ${error.code ?? error.message}`);
+    if (socket.writable && error.code === 'HPE_HEADER_OVERFLOW') socket.write('HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n');
+    else if (socket.writable && error.code !== 'ECONNRESET' && error.code !== 'ERR_HTTP_REQUEST_TIMEOUT') socket.write('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    socket.destroy();
+  });
+  server.emit('listening');
+  return server;
+}
+
+function listen(server: TcpServer, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host || undefined, () => {
@@ -83,10 +110,10 @@ function listen(server: Listener, port: number, host: string): Promise<number> {
   });
 }
 
-function closeListener(server: Listener): Promise<void> {
+function stopAccepting(server: TcpServer): Promise<void> {
   return new Promise((resolve) => {
+    if (!server.listening) return resolve();
     server.close(() => resolve());
-    if ('closeAllConnections' in server) server.closeAllConnections();
   });
 }
 
@@ -105,43 +132,68 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     throw error;
   }
 
-  const listeners: Listener[] = [];
+  const doors: FrontDoor[] = [];
+  const http: HttpServer[] = [];
   const host = config.BIND_ADDRESS;
   const app = createHttpApp(broker);
+  const admission: Admission = {
+    admit: (address) => broker.admit(address),
+    release: (address) => broker.release(address),
+    socketError: (message) => log.debug(message),
+    listenerError: (message) => log.warn(`listener: ${message}`),
+  };
+  const listenerOptions = { proxyProtocol: config.PROXY_PROTOCOL, headerTimeoutMs: config.CONNECT_TIMEOUT_SECONDS * 1000 };
+  const door = (handoff: (socket: Socket, address: string) => void) => {
+    const created = createListener(admission, listenerOptions, handoff);
+    doors.push(created);
+    return created.server;
+  };
+  const webSocketHandler = (protocol: 'WEB_SOCKET' | 'SSL_WEB_SOCKET') => {
+    const server = createHttpHandler(app, config, log);
+    attachWebSocket(broker, server, protocol);
+    http.push(server);
+    return server;
+  };
   try {
-    const tcp = createTcpServer((socket) => acceptSocket(broker, socket, 'SOCKET'));
-    listeners.push(tcp);
-    const http = createHttpServer(app);
-    attachWebSocket(broker, http, 'WEB_SOCKET');
-    listeners.push(http);
+    const plainHttp = webSocketHandler('WEB_SOCKET');
     const ports: ListeningPorts = {
-      socket: await listen(tcp, config.SOCKET_PORT, host),
-      webSocket: await listen(http, config.WEBSOCKET_PORT, host),
+      socket: await listen(door((socket, address) => acceptSocket(broker, socket, 'SOCKET', address)), config.SOCKET_PORT, host),
+      webSocket: await listen(door((socket) => {
+        plainHttp.emit('connection', socket);
+        // The listener leaves a socket paused after reading a PROXY header.
+        socket.resume();
+      }), config.WEBSOCKET_PORT, host),
     };
     if (config.ENABLE_SSL) {
-      const credentials = { cert: readFileSync(config.SSL_CERT_PATH), key: readFileSync(config.SSL_KEY_PATH) };
-      const tls = createTlsServer(credentials, (socket) => acceptSocket(broker, socket, 'SSL_SOCKET'));
-      tls.on('tlsClientError', (error) => log.debug(`TLS handshake failed: ${error.message}`));
-      listeners.push(tls);
-      const https = createHttpsServer(credentials, app);
-      attachWebSocket(broker, https, 'SSL_WEB_SOCKET');
-      listeners.push(https);
-      ports.sslSocket = await listen(tls, config.SSL_SOCKET_PORT, host);
-      ports.sslWebSocket = await listen(https, config.SSL_WEBSOCKET_PORT, host);
+      const tls = {
+        context: createSecureContext({ cert: readFileSync(config.SSL_CERT_PATH), key: readFileSync(config.SSL_KEY_PATH) }),
+        handshakeTimeoutMs: config.CONNECT_TIMEOUT_SECONDS * 1000,
+        onError: (message: string) => log.debug(message),
+      };
+      const secureHttp = webSocketHandler('SSL_WEB_SOCKET');
+      ports.sslSocket = await listen(door((socket, address) => startTls(socket, address, tls, (secured) => acceptSocket(broker, secured, 'SSL_SOCKET', address))), config.SSL_SOCKET_PORT, host);
+      ports.sslWebSocket = await listen(door((socket, address) => startTls(socket, address, tls, (secured) => secureHttp.emit('connection', secured))), config.SSL_WEBSOCKET_PORT, host);
     }
+    const release = () => {
+      for (const server of http) server.close();
+      for (const created of doors) created.destroyAll();
+    };
     let closing: Promise<void> | null = null;
     return {
       config, broker, ports, log,
       close: () => (closing ??= (async () => {
-        const stopped = Promise.all(listeners.map(closeListener));
+        const stopped = Promise.all(doors.map((created) => stopAccepting(created.server)));
         await broker.stop();
+        release();
         await stopped;
         await storage.close();
         await (cluster.ownership as { close?: () => Promise<void> }).close?.();
       })()),
     };
   } catch (error) {
-    await Promise.all(listeners.filter((server) => server.listening).map(closeListener));
+    await Promise.all(doors.map((created) => stopAccepting(created.server)));
+    for (const server of http) server.close();
+    for (const created of doors) created.destroyAll();
     await broker.stop();
     await storage.close();
     throw error;

@@ -1,6 +1,6 @@
 /**
- * Raw TCP and TLS sockets (protocol page, section 1): NUL-framed UTF-8 JSON.
- * TLS differs only by the server that accepted the socket.
+ * Raw TCP and TLS sockets (protocol 1.2): NUL-framed UTF-8 JSON. TLS differs
+ * only by the TLS socket the listener wrapped around the admitted one.
  */
 import { isUtf8 } from 'node:buffer';
 import type { Socket } from 'node:net';
@@ -37,6 +37,10 @@ class SocketWire implements Wire {
     return this.socket.writableLength;
   }
 
+  onceDrained(callback: () => void): void {
+    this.socket.once('drain', callback);
+  }
+
   pause(): void {
     this.socket.pause();
   }
@@ -57,14 +61,11 @@ function uncork(wire: SocketWire): void {
   wire.flush();
 }
 
-export function acceptSocket(broker: Broker, socket: Socket, protocol: TransportName): void {
-  if (!broker.admit(socket.remoteAddress ?? 'unknown')) {
-    socket.destroy();
-    return;
-  }
+/** `socket` was admitted by the listener (and, for SSL_SOCKET, is its TLS socket); `address` is the client's. */
+export function acceptSocket(broker: Broker, socket: Socket, protocol: TransportName, address: string): void {
   socket.setNoDelay(true);
   const wire = new SocketWire(socket);
-  const session = broker.accept(wire, protocol, socket.remoteAddress ?? 'unknown');
+  const session = broker.accept(wire, protocol, address);
   const framer = new NulFramer(broker.config.MAX_PACKET_BYTES);
   const onFrame = (frame: Uint8Array) => {
     if (!isUtf8(frame)) {
@@ -79,13 +80,20 @@ export function acceptSocket(broker: Broker, socket: Socket, protocol: Transport
     try {
       framer.push(chunk, onFrame);
     } catch (error) {
-      if (!(error instanceof FrameTooLargeError)) throw error;
-      broker.counters.oversizedFrames++;
-      broker.log.warn(`closing ${session.describe()}: frame over MAX_PACKET_BYTES (${error.limit} bytes)`);
-      session.close('frame too large');
+      if (error instanceof FrameTooLargeError) {
+        broker.counters.oversizedFrames++;
+        broker.log.warn(`closing ${session.describe()}: frame over MAX_PACKET_BYTES (${error.limit} bytes)`);
+        session.close('frame too large');
+      } else {
+        // A bug, never the client's doing: it costs this connection, not the process.
+        broker.log.error(`closing ${session.describe()}: ${(error as Error)?.stack ?? error}`);
+        session.close('internal error');
+      }
       socket.destroy();
     }
   });
   socket.on('error', (error) => broker.log.debug(`socket error for ${session.describe()}: ${error.message}`));
   socket.on('close', () => session.closed());
+  // The listener leaves a socket paused after reading a PROXY header.
+  socket.resume();
 }

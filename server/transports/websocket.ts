@@ -1,7 +1,8 @@
 /**
- * WebSocket and TLS WebSocket (protocol page, section 1): one packet per text
- * message; a trailing NUL is tolerated and stripped. Upgrades are accepted on
- * `/` (the reference browser client) and `/ws` (the dashboard behind `ng serve`).
+ * WebSocket and TLS WebSocket (protocol 1.3): one packet per text message; a
+ * trailing NUL is tolerated and stripped. Upgrades are accepted on `/` (the
+ * reference browser client) and `/ws` (the dashboard behind `ng serve`); any
+ * other upgrade is answered and destroyed.
  */
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
@@ -10,13 +11,18 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { TransportName } from '../../shared/keys';
 import type { Broker } from '../broker';
 import type { OutFrame, Wire } from '../outbound';
+import { peerAddress } from './listener';
+import { quote } from '../log-text';
 
 const UPGRADE_PATHS = new Set(['/', '/ws']);
 const CLOSE_GRACE_MS = 2000;
+/** How long a refused upgrade may take to write its answer before it is destroyed, ms. */
+const REFUSAL_GRACE_MS = 1000;
 const TEXT = { binary: false } as const;
 
 class WebSocketWire implements Wire {
-  constructor(private readonly socket: WebSocket) {}
+  /** `raw` is the socket under `socket`: ws has no drain event, its socket does. */
+  constructor(private readonly socket: WebSocket, private readonly raw: Duplex) {}
 
   write(frame: OutFrame): void {
     if (this.socket.readyState === this.socket.OPEN) this.socket.send(frame.message, TEXT);
@@ -24,6 +30,10 @@ class WebSocketWire implements Wire {
 
   get bufferedBytes(): number {
     return this.socket.bufferedAmount;
+  }
+
+  onceDrained(callback: () => void): void {
+    this.raw.once('drain', callback);
   }
 
   pause(): void {
@@ -41,6 +51,13 @@ class WebSocketWire implements Wire {
   }
 }
 
+/** Answers a refused upgrade and destroys its socket: nothing is left half-closed. */
+function refuseUpgrade(socket: Duplex, status: string): void {
+  if (socket.destroyed) return;
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
+  setTimeout(() => socket.destroy(), REFUSAL_GRACE_MS).unref();
+}
+
 export function attachWebSocket(broker: Broker, server: HttpServer, protocol: TransportName): WebSocketServer {
   const sockets = new WebSocketServer({
     noServer: true,
@@ -51,40 +68,26 @@ export function attachWebSocket(broker: Broker, server: HttpServer, protocol: Tr
   });
   const allowedOrigins = new Set(broker.config.WS_ALLOWED_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean));
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node's HTTP server hands the socket over without its error listener.
+    socket.on('error', (error) => broker.log.debug(`upgrade socket from ${peerAddress(request.socket)}: ${error.message}`));
     const path = (request.url ?? '/').split('?')[0];
-    if (!UPGRADE_PATHS.has(path)) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+    if (!UPGRADE_PATHS.has(path!)) {
+      refuseUpgrade(socket, '404 Not Found');
       return;
     }
     const origin = request.headers.origin;
     if (allowedOrigins.size > 0 && !(origin && allowedOrigins.has(origin))) {
-      broker.limitHit('WS_ALLOWED_ORIGINS', `WebSocket from origin '${origin ?? '(none)'}' at ${request.socket.remoteAddress} refused`);
-      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
+      broker.limitHit('WS_ALLOWED_ORIGINS', `WebSocket from origin ${origin === undefined ? '(none)' : quote(origin)} at ${peerAddress(request.socket)} refused`);
+      refuseUpgrade(socket, '403 Forbidden');
       return;
     }
-
-    sockets.handleUpgrade(request, socket, head, (ws) => acceptWebSocket(broker, ws, request, protocol));
+    sockets.handleUpgrade(request, socket, head, (ws) => acceptWebSocket(broker, ws, request, socket, protocol));
   });
   return sockets;
 }
 
-function acceptWebSocket(broker: Broker, ws: WebSocket, request: IncomingMessage, protocol: TransportName): void {
-  // Admitted only once the handshake is done, so a failed handshake holds no place.
-  if (!broker.admit(request.socket.remoteAddress ?? 'unknown')) {
-    ws.close(1013, 'too many connections from this address');
-    return;
-  }
-  const session = broker.accept(new WebSocketWire(ws), protocol, request.socket.remoteAddress ?? 'unknown');
-  ws.on('message', (data: Buffer, isBinary: boolean) => {
-    // ws checks UTF-8 of text messages itself; a binary message is accepted when it is UTF-8 JSON.
-    if (isBinary && !isUtf8(data)) {
-      broker.counters.invalidUtf8++;
-      broker.counters.droppedPackets++;
-      return;
-    }
-    const end = data.length > 0 && data[data.length - 1] === 0 ? data.length - 1 : data.length;
-    session.receive(data.toString('utf8', 0, end));
-  });
+function acceptWebSocket(broker: Broker, ws: WebSocket, request: IncomingMessage, raw: Duplex, protocol: TransportName): void {
+  const session = broker.accept(new WebSocketWire(ws, raw), protocol, peerAddress(request.socket));
   ws.on('error', (error: Error & { code?: string }) => {
     if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
       broker.counters.oversizedFrames++;
@@ -94,6 +97,16 @@ function acceptWebSocket(broker: Broker, ws: WebSocket, request: IncomingMessage
       if (error.code === 'WS_ERR_INVALID_UTF8') broker.counters.invalidUtf8++;
       broker.log.debug(`websocket error for ${session.describe()}: ${error.message}`);
     }
+  });
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    // ws checks UTF-8 of text messages itself; a binary message is accepted when it is UTF-8 JSON.
+    if (isBinary && !isUtf8(data)) {
+      broker.counters.invalidUtf8++;
+      broker.counters.droppedPackets++;
+      return;
+    }
+    const end = data.length > 0 && data[data.length - 1] === 0 ? data.length - 1 : data.length;
+    session.receive(data.toString('utf8', 0, end));
   });
   ws.on('close', () => session.closed());
 }
