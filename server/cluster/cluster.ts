@@ -9,6 +9,9 @@ import type { Session } from '../session';
 import type { BusMessage, ClusterBus } from './bus';
 import type { Ownership } from './ownership';
 
+/** Stored copies read at once when redelivering after a bus outage. */
+const REDELIVERY_PAGE = 256;
+
 interface RemoteSession {
   node: string;
   fence: number;
@@ -238,10 +241,13 @@ export class Cluster {
     let pushed = 0;
     for (const session of [...broker.sessions.values()]) {
       if (!waiting.get(session.clientId)) continue;
-      for (const message of await broker.storage.queuedFor(session.clientId)) {
-        if (!session.inSession) break;
-        session.pushQos1(storedPush(message), message.id);
-        pushed++;
+      // Pages, and deferred once the client's outbound side is full: the copies stay stored.
+      for (let after = 0; session.inSession && !session.outboundFull;) {
+        const page = await broker.storage.queuedPage(session.clientId, after, REDELIVERY_PAGE);
+        if (page.length === 0) break;
+        for (const message of page) session.pushQos1(storedPush(message));
+        pushed += page.length;
+        after = page[page.length - 1]!.seq;
       }
     }
     if (pushed > 0) broker.log.info(`cluster bus recovered: pushed ${pushed} stored QoS 1 message(s) again to this node's sessions`);

@@ -5,7 +5,7 @@
  */
 import { createConnection, createPool, escapeId } from 'mysql2/promise';
 import type { Connection, Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import type { ExpiredClient, QueuedMessage, RetainedMessage, Storage, StorageStats, SubscriptionRecord } from './storage';
+import type { ExpiredClient, QueuedMessage, QueuedPageEntry, RetainedMessage, Storage, StorageStats, SubscriptionRecord } from './storage';
 import {
   COLLATIONS, schema, SESSION_SQL, BACKFILL_CLIENTS, DEADLOCK_ATTEMPTS, ER_LOCK_DEADLOCK, KEYS_PER_STATEMENT, channelHash, notOpen, settle, chunks, brokeConnection,
 } from './mysql-schema';
@@ -171,6 +171,14 @@ export class MysqlStorage implements Storage {
     return this.read(async (c) =>
       (await this.rows(c, 'SELECT id, channel, data, sender FROM queue WHERE client_id = ? ORDER BY seq', [clientId])).map(
         (row) => ({ id: row['id'], clientId, channel: row['channel'], data: row['data'], sender: row['sender'] }),
+      ),
+    );
+  }
+
+  queuedPage(clientId: string, after: number, limit: number): Promise<QueuedPageEntry[]> {
+    return this.read(async (c) =>
+      (await this.rows(c, 'SELECT seq, id, channel, data, sender FROM queue WHERE client_id = ? AND seq > ? ORDER BY seq LIMIT ?', [clientId, after, limit])).map(
+        (row) => ({ seq: Number(row['seq']), id: row['id'], clientId, channel: row['channel'], data: row['data'], sender: row['sender'] }),
       ),
     );
   }

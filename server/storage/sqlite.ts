@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ExpiredClient, QueuedMessage, RetainedMessage, Storage, StorageStats, SubscriptionRecord } from './storage';
+import type { ExpiredClient, QueuedMessage, QueuedPageEntry, RetainedMessage, Storage, StorageStats, SubscriptionRecord } from './storage';
 import { TickBatch } from './tick-batch';
 import type { OpOf, WriteKind, WriteOp, WriteResults } from './write-ops';
 
@@ -176,6 +176,10 @@ export class SqliteStorage implements Storage {
     return this.ready().queuedFor.all(clientId) as QueuedMessage[];
   }
 
+  async queuedPage(clientId: string, after: number, limit: number): Promise<QueuedPageEntry[]> {
+    return this.ready().queuedPage.all(clientId, after, limit) as QueuedPageEntry[];
+  }
+
   async queuedCount(clientId: string): Promise<number> {
     return this.ready().queuedCount.get(clientId) as number;
   }
@@ -315,6 +319,9 @@ export class SqliteStorage implements Storage {
       allSubscriptions: db.prepare(`SELECT ${subscriptionColumns} FROM subscriptions`),
       queuedFor: db.prepare(
         'SELECT id, client_id AS clientId, channel, data, sender FROM queue WHERE client_id = ? ORDER BY seq',
+      ),
+      queuedPage: db.prepare(
+        'SELECT seq, id, client_id AS clientId, channel, data, sender FROM queue WHERE client_id = ? AND seq > ? ORDER BY seq LIMIT ?',
       ),
       retainedFor: db.prepare(
         'SELECT channel, data, sender FROM retained WHERE channel IN (SELECT value FROM json_each(?))',

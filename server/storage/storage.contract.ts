@@ -176,6 +176,17 @@ export function storageContract(name: string, backend: ContractBackend): void {
     });
 
     describe('QoS 1 queue', () => {
+      it('queuedPage reads a client queue in pages, oldest first, from a position', async () => {
+        await s.enqueue([copy('a', 'p1', 'news', '1', ''), copy('b', 'q1', 'news', '2', ''), copy('a', 'p2', 'news', '3', ''), copy('a', 'p3', 'chat', '4', 'x')]);
+        const first = await s.queuedPage('a', 0, 2);
+        assert.deepEqual(first.map((m) => [m.id, m.clientId, m.channel, m.data]), [['p1', 'a', 'news', '1'], ['p2', 'a', 'news', '3']]);
+        assert.ok(first[0]!.seq < first[1]!.seq);
+        const rest = await s.queuedPage('a', first[1]!.seq, 2);
+        assert.deepEqual(rest.map((m) => [m.id, m.sender]), [['p3', 'x']]);
+        assert.deepEqual(await s.queuedPage('a', rest[0]!.seq, 2), []);
+        assert.deepEqual(await s.queuedPage('c', 0, 10), []);
+      });
+
       it('queuedFor answers every field of that client only', async () => {
         await s.enqueue([copy('a', 'x1', 'news', '{"t":"hi"}', 'p'), copy('b', 'y1', 'chat', '[1,2]', ''), copy('a', 'x2', 'chat', 'null', '')]);
         assert.deepEqual(await s.queuedFor('a'), [copy('a', 'x1', 'news', '{"t":"hi"}', 'p'), copy('a', 'x2', 'chat', 'null', '')]);

@@ -31,6 +31,11 @@ export interface QueuedMessage {
   sender: string;
 }
 
+/** A queued copy and its position in the client's queue (insertion order). */
+export interface QueuedPageEntry extends QueuedMessage {
+  seq: number;
+}
+
 export interface RetainedMessage {
   channel: string;
   data: string;
@@ -92,6 +97,12 @@ export interface Storage {
   acknowledge(clientId: string, id: string): Promise<boolean>;
   /** A client's queued copies, oldest first. */
   queuedFor(clientId: string): Promise<QueuedMessage[]>;
+  /**
+   * At most `limit` of a client's queued copies after position `after` (0: from the
+   * start), oldest first, each with its position: session-start replay reads
+   * a queue in pages, so a long queue never sits in memory whole.
+   */
+  queuedPage(clientId: string, after: number, limit: number): Promise<QueuedPageEntry[]>;
   /** How many copies wait for one client. */
   queuedCount(clientId: string): Promise<number>;
   /** Deletes a client's `count` oldest copies (queue limit, drop-oldest policy). Answers how many went. */
