@@ -1,10 +1,13 @@
 /**
  * Levelled logger (DBG/INF/WRN/ERR, from LOG_MODE). Lines go to LOG_PATH or
  * standard output; every session event names client id, remote address and
- * transport, so one grep follows a client.
+ * transport, so one grep follows a client. Every line is the logger's own:
+ * control characters in a message are escaped, so nothing a client sent can
+ * start a line (call sites quote client text with quote() as well).
  */
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
+import { escapeControls } from './log-text';
 
 export const levels = ['DBG', 'INF', 'WRN', 'ERR'] as const;
 export type Level = (typeof levels)[number];
@@ -26,7 +29,7 @@ export function createLogger(mode: string, path: string): Logger {
   }
   const write = (level: Level, message: string) => {
     if (levels.indexOf(level) < threshold) return;
-    const line = `${new Date().toISOString()} ${level} ${message}\n`;
+    const line = `${new Date().toISOString()} ${level} ${escapeControls(message)}\n`;
     if (stream) stream.write(line);
     else process.stdout.write(line);
   };

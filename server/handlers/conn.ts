@@ -1,10 +1,11 @@
+/** Handler of `conn` (protocol 5.2): validate → take over → `#clientId` → connAck → queued QoS 1 → retained. */
 import type { ConnPacket } from '../../shared/packets';
 import { Status } from '../../shared/status';
 import type { Broker } from '../broker';
 import type { Session } from '../session';
 import { asStatus, callHook } from './hook-call';
+import { quote } from '../log-text';
 
-/** JMQT 5 "Sessions": validate → take over → `#clientId` → connAck → queued QoS 1 → retained. */
 export async function handleConn(broker: Broker, session: Session, packet: ConnPacket): Promise<void> {
   if (session.state === 'session') {
     session.send({ type: 'connAck', st: Status.NOT_ALLOWED });
@@ -15,10 +16,19 @@ export async function handleConn(broker: Broker, session: Session, packet: ConnP
     session.send({ type: 'connAck', st: Status.INVALID_PACKET });
     return;
   }
+  if (packet.at.length > broker.config.MAX_AUTH_BYTES) {
+    broker.limitHit('MAX_AUTH_BYTES', `conn with a ${packet.at.length}-character token from ${session.remoteHost}`);
+    session.send({ type: 'connAck', st: Status.INVALID_PACKET });
+    return;
+  }
   const status = asStatus(await callHook(broker, 'connection', () => broker.app.validateConnection(packet.cl, packet.at, session), Status.SERVER_ERROR));
-  if (session.state === 'closed') return;
+  // Protocol 11.9: an answer that comes after the connection closed changes nothing.
+  if (session.state === 'closed') {
+    broker.counters.lateHookAnswers++;
+    return;
+  }
   if (status !== Status.OK) {
-    broker.log.info(`conn refused (${status}) for client '${packet.cl}' from ${session.remoteHost} over ${session.protocol}`);
+    broker.log.info(`conn refused (${status}) for client ${quote(packet.cl)} from ${session.remoteHost} over ${session.protocol}`);
     session.send({ type: 'connAck', st: status });
     return;
   }

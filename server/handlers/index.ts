@@ -27,17 +27,17 @@ export function dispatchText(broker: Broker, session: Session, text: string): vo
     return;
   }
   if (session.state !== 'session' && !refuseBeforeSession(session, packet as ClientPacket)) return;
-  return dispatch(broker, session, packet as ClientPacket);
+  return dispatch(broker, session, packet as ClientPacket, text);
 }
 
-function dispatch(broker: Broker, session: Session, packet: ClientPacket): void | Promise<void> {
+function dispatch(broker: Broker, session: Session, packet: ClientPacket, text: string): void | Promise<void> {
   switch (packet.type) {
-    case 'auth': return handleAuth(broker, session, packet);
+    case 'auth': return handleAuth(broker, session, packet, text);
     case 'conn': return handleConn(broker, session, packet);
     case 'hb': return handleHb(session);
     case 'sub': return handleSub(broker, session, packet);
     case 'unsub': return handleUnsub(broker, session, packet);
-    case 'pub': return handlePub(broker, session, packet);
+    case 'pub': return handlePub(broker, session, packet, text);
     case 'pushAck': return handlePushAck(broker, session, packet);
     case 'disconn': return handleDisconn(session);
   }

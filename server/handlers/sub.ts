@@ -1,12 +1,13 @@
+/** Handler of `sub` (protocol 6.6): `$` and `#` channels cannot be subscribed by clients (11); a retained message follows the subAck. */
 import type { SubPacket } from '../../shared/packets';
 import { channelKind } from '../../shared/channel';
 import { Status } from '../../shared/status';
 import type { Broker } from '../broker';
 import type { Session } from '../session';
 import { pushRetained } from '../replay';
+import { quote } from '../log-text';
 import { asStatus, callHook } from './hook-call';
 
-/** JMQT 5: `$` and `#` channels cannot be subscribed by clients (11); a retained message follows the subAck. */
 export async function handleSub(broker: Broker, session: Session, { cn, pr }: SubPacket): Promise<void> {
   if (channelKind(cn) !== 'normal') {
     session.send({ type: 'subAck', st: Status.INVALID_CHANNEL, cn });
@@ -25,6 +26,11 @@ export async function handleSub(broker: Broker, session: Session, { cn, pr }: Su
   }
   const persistent = pr === 1;
   const status = asStatus(await callHook(broker, 'subscription', () => broker.app.validateSubscription(cn, persistent, session), Status.SERVER_ERROR));
+  // Protocol 11.9: an answer that comes after the session ended changes nothing.
+  if (!session.inSession) {
+    broker.counters.lateHookAnswers++;
+    return;
+  }
   if (status !== Status.OK) {
     session.send({ type: 'subAck', st: status, cn });
     return;
@@ -32,12 +38,12 @@ export async function handleSub(broker: Broker, session: Session, { cn, pr }: Su
   try {
     await broker.subscribe(session.clientId, cn, persistent);
   } catch (error) {
-    broker.log.error(`subscribing ${session.describe()} to '${cn}': ${(error as Error).message}`);
+    broker.log.error(`subscribing ${session.describe()} to ${quote(cn)}: ${(error as Error).message}`);
     session.send({ type: 'subAck', st: Status.SERVER_ERROR, cn });
     return;
   }
   session.send({ type: 'subAck', st: Status.OK, cn });
   await pushRetained(broker, session, [cn]).catch((error: Error) => {
-    broker.log.error(`retained message of '${cn}' for ${session.describe()}: ${error.message}`);
+    broker.log.error(`retained message of ${quote(cn)} for ${session.describe()}: ${error.message}`);
   });
 }
