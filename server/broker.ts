@@ -17,12 +17,19 @@ import { Publisher, type Publication } from './publish';
 import { replayOnSessionStart } from './replay';
 import type { Wire } from './outbound';
 import type { TransportName } from '../shared/keys';
-import { ConnectionGuard } from './limits/connection-guard';
+import { ConnectionGuard, connectionCap } from './limits/connection-guard';
+import { PublishRate } from './limits/publish-rate';
+import { quote } from './log-text';
 import { BrokerMetrics } from './metrics';
 import { Cluster } from './cluster/cluster';
 import type { ClusterBus } from './cluster/bus';
 import type { Ownership } from './cluster/ownership';
 import { QueueDepths } from './limits/queue-depths';
+
+/** Client ids expired per storage call. */
+const EXPIRY_BATCH = 500;
+/** Longest wait between two expiry runs, ms. */
+const EXPIRY_SWEEP_MAX_MS = 10 * 60_000;
 
 export class Broker implements SessionHost, ServerApi {
   readonly counters = newCounters();
@@ -38,6 +45,10 @@ export class Broker implements SessionHost, ServerApi {
   readonly metrics: BrokerMetrics;
   readonly cluster: Cluster;
   private readonly guard: ConnectionGuard;
+  /** Per limit key: when it was last logged and how many hits went unlogged since, so a flood writes one line a second. */
+  private readonly limitLog = new Map<string, { at: number; suppressed: number }>();
+  private expiryTimer: ReturnType<typeof setTimeout> | null = null;
+  private stopped = false;
   /** Session ends in progress, awaited by a new session of the same client id. */
   private readonly ending = new Map<string, Promise<void>>();
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
@@ -54,13 +65,21 @@ export class Broker implements SessionHost, ServerApi {
     this.publisher = new Publisher(this);
     this.queueDepths = new QueueDepths(storage);
     this.metrics = new BrokerMetrics(this);
-    this.guard = new ConnectionGuard(config.MAX_CONNECTIONS_PER_ADDRESS, config.CONNECTION_RATE_PER_ADDRESS);
+    this.guard = new ConnectionGuard(connectionCap(config.MAX_CONNECTIONS), config.MAX_CONNECTIONS_PER_ADDRESS, config.CONNECTION_RATE_PER_ADDRESS);
   }
 
   /** Counts and logs a limit being hit; `key` is the configuration key that set it. */
   limitHit(key: string, detail: string): void {
     this.counters.limitHits[key] = (this.counters.limitHits[key] ?? 0) + 1;
-    this.log.warn(`limit ${key} hit: ${detail}`);
+    const now = Date.now();
+    const last = this.limitLog.get(key);
+    if (last && now - last.at < 1000) {
+      last.suppressed++;
+      return;
+    }
+    const more = last && last.suppressed > 0 ? ` (and ${last.suppressed} more hits not logged)` : '';
+    this.limitLog.set(key, { at: now, suppressed: 0 });
+    this.log.warn(`limit ${key} hit: ${detail}${more}`);
   }
 
   /**
@@ -70,9 +89,24 @@ export class Broker implements SessionHost, ServerApi {
   admit(remoteHost: string): boolean {
     const refusal = this.guard.admit(remoteHost);
     if (refusal === null) return true;
-    const key = refusal === 'connections per address' ? 'MAX_CONNECTIONS_PER_ADDRESS' : 'CONNECTION_RATE_PER_ADDRESS';
+    const key = { connections: 'MAX_CONNECTIONS', 'connections per address': 'MAX_CONNECTIONS_PER_ADDRESS', 'connection rate per address': 'CONNECTION_RATE_PER_ADDRESS' }[refusal];
     this.limitHit(key, `connection from ${remoteHost} refused`);
     return false;
+  }
+
+  /** An admitted socket closed. */
+  release(remoteHost: string): void {
+    this.guard.release(remoteHost);
+  }
+
+  countThrottled(session: Session): void {
+    this.counters.throttledClients++;
+    this.limitHit('PUBLISH_RATE_MESSAGES', `${session.describe()} is over its publish budget (PUBLISH_RATE_MESSAGES or PUBLISH_RATE_BYTES): reading paused`);
+  }
+
+  newPublishRate(): PublishRate | null {
+    const { PUBLISH_RATE_MESSAGES: messages, PUBLISH_RATE_BYTES: bytes } = this.config;
+    return PublishRate.enabled(messages, bytes) ? new PublishRate(messages, bytes) : null;
   }
 
   async start(): Promise<void> {
@@ -88,6 +122,7 @@ export class Broker implements SessionHost, ServerApi {
     await this.cluster.start();
     this.sweepTimer = setInterval(() => this.sweep(), 1000);
     this.sweepTimer.unref();
+    this.scheduleExpiry();
     this.app.attach?.(this);
   }
 
@@ -99,7 +134,9 @@ export class Broker implements SessionHost, ServerApi {
 
   /** Closes every connection and waits for their session ends. */
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
     for (const session of this.connections) session.close('server shutting down');
     await Promise.all([...this.ending.values()]);
     await this.cluster.stop();
@@ -153,7 +190,8 @@ export class Broker implements SessionHost, ServerApi {
     const connectBy = now - this.config.CONNECT_TIMEOUT_SECONDS * 1000;
     const slowFor = this.config.SLOW_CONSUMER_SECONDS * 1000;
     for (const session of this.connections) {
-      if (session.lastSeen < idleSince) {
+      // A connection the broker stopped reading (outbound full, throttled) is silent by the broker's doing.
+      if (session.lastSeen < idleSince && session.reading) {
         session.close('idle timeout');
       } else if (session.state === 'open' && session.connectedAt < connectBy) {
         this.limitHit('CONNECT_TIMEOUT_SECONDS', `no session ${this.config.CONNECT_TIMEOUT_SECONDS} s after ${session.describe()} connected`);
@@ -169,6 +207,73 @@ export class Broker implements SessionHost, ServerApi {
       }
     }
     this.publisher.expireDedupe();
+  }
+
+  /**
+   * Protocol 11.7: runs every half SESSION_EXPIRY_SECONDS (at most every 10
+   * minutes). Live sessions are marked seen first, so a session that lasts
+   * longer than the expiry keeps its state.
+   */
+  private scheduleExpiry(): void {
+    const expiry = this.config.SESSION_EXPIRY_SECONDS;
+    if (expiry === 0 || this.stopped) return;
+    const every = Math.min(EXPIRY_SWEEP_MAX_MS, Math.max(1000, (expiry * 1000) / 2));
+    this.expiryTimer = setTimeout(() => {
+      this.expireClients()
+        .catch((error: Error) => this.log.error(`expiring unseen client ids: ${error.message}`))
+        .finally(() => this.scheduleExpiry());
+    }, every);
+    this.expiryTimer.unref();
+  }
+
+  /** Removes the persistent state of client ids unseen for SESSION_EXPIRY_SECONDS; answers how many ids went. */
+  async expireClients(now = Date.now()): Promise<number> {
+    const expiry = this.config.SESSION_EXPIRY_SECONDS;
+    if (expiry === 0) return 0;
+    if (this.sessions.size > 0) await this.storage.touchClients([...this.sessions.keys()], now);
+    let ids = 0;
+    let subscriptions = 0;
+    let copies = 0;
+    for (;;) {
+      const expired = await this.storage.expireClients(now - expiry * 1000, EXPIRY_BATCH);
+      for (const gone of expired) {
+        if (this.sessions.has(gone.clientId)) {
+          // It came back while its state went: storage is the truth for what it holds now.
+          await this.reloadClient(gone.clientId);
+        } else {
+          const channels = [...(this.index.channelsOf(gone.clientId)?.keys() ?? [])];
+          for (const channel of channels) this.index.remove(gone.clientId, channel);
+          if (channels.length > 0) this.cluster.unsubscribed(gone.clientId, channels);
+          this.queueDepths.forget(gone.clientId);
+        }
+        subscriptions += gone.subscriptions;
+        copies += gone.queued;
+      }
+      ids += expired.length;
+      if (expired.length < EXPIRY_BATCH) break;
+    }
+    if (ids > 0) {
+      this.counters.expiredClients += ids;
+      this.counters.expiredSubscriptions += subscriptions;
+      this.counters.expiredCopies += copies;
+      this.log.info(`expired ${ids} client id(s) unseen for SESSION_EXPIRY_SECONDS (${expiry} s): ${subscriptions} subscription(s) and ${copies} queued QoS 1 cop(ies) removed`);
+    }
+    return ids;
+  }
+
+  private async reloadClient(clientId: string): Promise<void> {
+    const held = new Set((await this.storage.subscriptionsOf(clientId)).map((record) => record.channel));
+    const gone = [...(this.index.channelsOf(clientId)?.keys() ?? [])].filter((channel) => !held.has(channel));
+    for (const channel of gone) this.index.remove(clientId, channel);
+    if (gone.length > 0) this.cluster.unsubscribed(clientId, gone);
+    await this.queueDepths.reload(clientId);
+  }
+
+  /** Protocol 11.7: when a client id was last seen, kept in storage so that expiry counts across restarts. */
+  private touch(clientId: string): void {
+    this.storage.touchClients([clientId], Date.now()).catch((error: Error) => {
+      this.log.error(`recording when ${quote(clientId)} was last seen: ${error.message}`);
+    });
   }
 
   /**
@@ -189,6 +294,7 @@ export class Broker implements SessionHost, ServerApi {
     }
     const pending = this.ending.get(clientId);
     if (pending) await pending;
+    this.touch(clientId);
     await this.cluster.claim(session);
     // Whatever temporary subscriptions this client id still has belong to an
     // ended session: taken over here, on another node, or on a node that died.
@@ -205,7 +311,6 @@ export class Broker implements SessionHost, ServerApi {
 
   sessionClosed(session: Session, reason: string): void {
     this.connections.delete(session);
-    this.guard.release(session.remoteHost);
     if (session.state !== 'session') {
       this.log.debug(`connection from ${session.remoteHost} over ${session.protocol} closed: ${reason}`);
       return;
@@ -229,6 +334,7 @@ export class Broker implements SessionHost, ServerApi {
    */
   private async endSession(session: Session): Promise<void> {
     const peer: Peer = { clientId: session.clientId, remoteHost: session.remoteHost, protocol: session.protocol };
+    this.touch(session.clientId);
     if (!session.takenOver) {
       this.cluster.released(session);
       try {

@@ -44,10 +44,16 @@ const schema = {
   QOS1_DEDUPE_SECONDS: { default: 60, kind: { type: 'int', min: 0, max: 86400 } },
   /** Longest channel name accepted, characters; a longer one is refused with 11. */
   MAX_CHANNEL_LENGTH: { default: 512, kind: { type: 'int', min: 16, max: 1024 } },
-  /** Longest client id a session may have, characters (MySQL keys hold 255). */
+  /** Longest client id a session may have, characters (MySQL keys hold 255); also the longest an auth hook may hand out. */
   MAX_CLIENT_ID_LENGTH: { default: 128, kind: { type: 'int', min: 8, max: 255 } },
+  /** Largest `auth` data (as JSON) and `conn` token accepted, bytes; larger ones are answered 10. */
+  MAX_AUTH_BYTES: { default: 4096, kind: { type: 'int', min: 64, max: 1024 * 1024 } },
+  /** Longest `pub` id accepted, characters; a longer one is answered 10 (a `pushAck` with one is ignored). */
+  MAX_ID_LENGTH: { default: 128, kind: { type: 'int', min: 8, max: 4096 } },
   /** Subscriptions one client may hold, `#clientId` included; more are refused with 7. */
   MAX_SUBSCRIPTIONS_PER_CLIENT: { default: 1000, kind: positive },
+  /** Open connections on all ports together; 0: the process's open-file limit less 512 kept for storage, logs and listeners. */
+  MAX_CONNECTIONS: { default: 0, kind: { type: 'int', min: 0, max: 2 ** 31 - 1 } },
   /** Open connections from one remote address; 0: no limit. */
   MAX_CONNECTIONS_PER_ADDRESS: { default: 2000, kind: { type: 'int', min: 0, max: 2 ** 31 - 1 } },
   /** New connections one remote address may open per second (reconnect storms); 0: no limit. */
@@ -56,8 +62,19 @@ const schema = {
   CONNECT_TIMEOUT_SECONDS: { default: 10, kind: { type: 'int', min: 1, max: 3600 } },
   /** QoS 1 copies kept for one subscriber; past it QUEUE_POLICY applies. */
   MAX_QUEUED_PER_CLIENT: { default: 10000, kind: positive },
-  /** `drop-oldest`: the oldest copies make room; `reject-publisher`: the publish is refused with 0. */
-  QUEUE_POLICY: { default: 'drop-oldest', kind: { type: 'enum', values: ['drop-oldest', 'reject-publisher'] } },
+  /**
+   * `reject-publisher`: a publish that would overflow a subscriber's queue is refused with 0, so
+   * nothing acknowledged is ever dropped; `drop-oldest`: the oldest copies make room (each eviction counted).
+   */
+  QUEUE_POLICY: { default: 'reject-publisher', kind: { type: 'enum', values: ['reject-publisher', 'drop-oldest'] } },
+  /** Messages one client may publish per second (control requests included); over it the broker stops reading from it until the budget refills; 0: no limit. */
+  PUBLISH_RATE_MESSAGES: { default: 20_000, kind: { type: 'int', min: 0, max: 2 ** 31 - 1 } },
+  /** Bytes one client may publish per second, control answers included; throttled like PUBLISH_RATE_MESSAGES; 0: no limit. */
+  PUBLISH_RATE_BYTES: { default: 20 * 1024 * 1024, kind: { type: 'int', min: 0, max: 2 ** 31 - 1 } },
+  /** Persistent state (subscriptions, queued QoS 1 copies) of a client id unseen this long is removed, seconds, across restarts; 0: never. */
+  SESSION_EXPIRY_SECONDS: { default: 7 * 86400, kind: { type: 'int', min: 0, max: 2 ** 31 - 1 } },
+  /** Every TCP and WebSocket connection starts with a PROXY protocol v2 header (HAProxy `send-proxy-v2`) giving the real client address. */
+  PROXY_PROTOCOL: { default: false, kind: flag },
   /** A subscriber over OUTBOUND_BUFFER_BYTES for this long is disconnected, seconds. */
   SLOW_CONSUMER_SECONDS: { default: 30, kind: { type: 'int', min: 1, max: 3600 } },
   /** Bearer token for `/api` (except `/api/health`) and `/metrics`; empty: those answer loopback only. */
@@ -74,7 +91,7 @@ const schema = {
   TOKEN_TTL_SECONDS: { default: 86400, kind: positive },
   /** Built dashboard served at `/`. */
   DASHBOARD_PATH: { default: 'dist/client/browser', kind: text },
-  /** This node's name in a cluster; empty: host name, process id and a random suffix. */
+  /** This node's name in a cluster; empty: `jmqt-` and 8 random hex digits. */
   NODE_ID: { default: '', kind: text },
   /** Name of the cluster: the prefix of its Redis keys and channels, so clusters can share a Redis. */
   CLUSTER_NAME: { default: 'jmqt', kind: text },

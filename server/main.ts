@@ -19,6 +19,8 @@ async function main(): Promise<void> {
   const secret = loadOrCreateSecret(config.AUTH_SECRET, join(dirname(config.SQLITE_PATH), 'auth-secret'));
   const server = await startServer({ config, logger: log, application: sampleApplication(new TokenSigner(secret, config.TOKEN_TTL_SECONDS), log) });
   const { ports } = server;
+  log.warn('the sample application is running: it gives any client a token for any client id it names, so any client can read and acknowledge ' +
+    "another client's messages. It is a demo, not access control: put your own authentication hook in front of a broker others can reach.");
   log.info(`JMQT broker listening: socket ${ports.socket}, websocket ${ports.webSocket}` +
     (ports.sslSocket ? `, ssl socket ${ports.sslSocket}, ssl websocket ${ports.sslWebSocket}` : '') +
     `; storage ${config.ENABLE_MYSQL ? `MySQL ${config.MYSQL_HOST}:${config.MYSQL_PORT}/${config.MYSQL_DB}` : `SQLite ${config.SQLITE_PATH}`}` +

@@ -39,6 +39,10 @@ export class BrokerMetrics {
     counted('jmqt_pushes_delivered_total', 'Pushes written to subscribers', () => broker.counters.messagesOut);
     counted('jmqt_pushes_dropped_total', 'QoS 0 pushes dropped for a full outbound buffer', () => broker.counters.droppedPushes);
     counted('jmqt_pushes_deferred_total', 'QoS 1 pushes left in storage for a full outbound buffer', () => broker.counters.deferredPushes);
+    counted('jmqt_clients_throttled_total', 'Times a client went over PUBLISH_RATE_MESSAGES or PUBLISH_RATE_BYTES', () => broker.counters.throttledClients);
+    counted('jmqt_qos1_evicted_total', 'QoS 1 copies removed by QUEUE_POLICY drop-oldest', () => broker.counters.evictedCopies);
+    counted('jmqt_clients_expired_total', 'Client ids whose persistent state expired (SESSION_EXPIRY_SECONDS)', () => broker.counters.expiredClients);
+    counted('jmqt_late_hook_answers_total', 'Hook answers that arrived after their connection closed', () => broker.counters.lateHookAnswers);
     counted('jmqt_packets_dropped_total', 'Malformed or misdirected packets without an ack', () => broker.counters.droppedPackets);
     const byLabel = (name: string, help: string, label: string, read: () => Record<string, number>) => new Counter({
       name, help, labelNames: [label], registers,

@@ -10,6 +10,7 @@ import { encodePush } from '../shared/codec';
 import { Status } from '../shared/status';
 import type { Broker } from './broker';
 import { OutFrame } from './outbound';
+import { quote } from './log-text';
 import type { QueuedMessage } from './storage/storage';
 import type { BusMessage } from './cluster/bus';
 
@@ -54,7 +55,12 @@ export class Publisher {
     if (publication.qos === 0) {
       if (publication.retain) {
         const data = JSON.stringify(publication.data);
-        return this.retain(publication, data).then(() => this.routeQos0(publication, data));
+        // Written with the tick's batch and not awaited: QoS 0 promises no storage, and a
+        // flood of retained pubs then costs one transaction per tick (protocol 11.2).
+        this.retain(publication, data).catch((error: Error) => {
+          broker.log.error(`storing the retained message of ${quote(publication.channel)}: ${error.message}`);
+        });
+        return this.routeQos0(publication, data);
       }
       return this.routeQos0(publication);
     }
@@ -114,7 +120,7 @@ export class Publisher {
     // only a hint: storage has the truth for those few.
     if (full.length > 0 && broker.cluster.enabled) full = await this.recount(full);
     if (full.length > 0 && broker.config.QUEUE_POLICY === 'reject-publisher') {
-      broker.limitHit('MAX_QUEUED_PER_CLIENT', `publish to '${channel}' refused: queue of ${full.join(', ')} is full`);
+      broker.limitHit('MAX_QUEUED_PER_CLIENT', `publish to ${quote(channel)} refused: queue of ${full.slice(0, 3).map(quote).join(', ')}${full.length > 3 ? ` and ${full.length - 3} more` : ''} is full`);
       return Status.FAILED;
     }
     // JMQT 5: stored for every subscriber, online or not, before the pubAck.
@@ -151,7 +157,7 @@ export class Publisher {
       const session = broker.sessions.get(clientId);
       if (session) {
         if (id === undefined) session.pushQos0(frame);
-        else session.pushQos1(frame, id);
+        else session.pushQos1(frame);
         reached++;
       } else if (forward && broker.cluster.enabled) {
         const node = broker.cluster.nodeOf(clientId);
@@ -194,8 +200,9 @@ export class Publisher {
       const excess = broker.queueDepths.of(clientId) - broker.config.MAX_QUEUED_PER_CLIENT;
       if (excess <= 0) continue;
       const dropped = await broker.storage.dropOldest(clientId, excess);
-      broker.queueDepths.add(clientId, -dropped);
-      broker.limitHit('MAX_QUEUED_PER_CLIENT', `dropped the ${dropped} oldest queued message(s) of ${clientId} for one on '${channel}'`);
+      broker.queueDepths.evicted(clientId, dropped);
+      broker.counters.evictedCopies += dropped;
+      broker.limitHit('MAX_QUEUED_PER_CLIENT', `dropped the ${dropped} oldest queued message(s) of ${quote(clientId)} for one on ${quote(channel)}`);
     }
   }
 

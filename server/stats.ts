@@ -20,6 +20,16 @@ export interface BrokerCounters {
   deferredPushes: number;
   /** Each configured limit, by key, and how often it was hit. */
   limitHits: Record<string, number>;
+  /** Times a client went over its publish budget and was throttled. */
+  throttledClients: number;
+  /** QoS 1 copies removed to make room under QUEUE_POLICY drop-oldest (per client in QueueDepths). */
+  evictedCopies: number;
+  /** Client ids whose persistent state expired (SESSION_EXPIRY_SECONDS), and what went with them. */
+  expiredClients: number;
+  expiredSubscriptions: number;
+  expiredCopies: number;
+  /** Hook answers that came after their connection closed, and so changed nothing. */
+  lateHookAnswers: number;
 }
 
 import { PacketTypes } from '../shared/packets';
@@ -33,6 +43,6 @@ export function newCounters(): BrokerCounters {
   return {
     packetsIn: 0, packetsOut: 0, packetsInByType: perType(), packetsOutByType: perType(), messagesIn: 0, messagesOut: 0, droppedPackets: 0,
     droppedPushes: 0, oversizedFrames: 0, invalidUtf8: 0, duplicatePublishes: 0, deferredPushes: 0,
-    limitHits: {},
+    limitHits: {}, throttledClients: 0, evictedCopies: 0, expiredClients: 0, expiredSubscriptions: 0, expiredCopies: 0, lateHookAnswers: 0,
   };
 }

@@ -36,6 +36,7 @@ export function apiRouter(broker: Broker): Router {
         lastSeenMs: Date.now() - session.lastSeen,
         outboundBytes: session.bufferedBytes,
         queuedQos1: queued.get(session.clientId) ?? 0,
+        evictedQos1: broker.queueDepths.evictedOf(session.clientId),
         subscriptions: Object.fromEntries(
           [...(broker.index.channelsOf(session.clientId) ?? [])].map(([channel, persistent]) => [channel, persistent ? 'persistent' : 'temp']),
         ),

@@ -11,14 +11,16 @@ export function createHttpApp(broker: Broker): express.Express {
   app.disable('x-powered-by');
   const admin = adminAuth(broker.config.ADMIN_TOKEN);
   // Load balancers probe health without credentials.
+  // Anyone may ask, so it says only what a load balancer and an operator need: the
+  // node id (random unless NODE_ID names it), no host name, process id or error text (those go to the log).
   app.get('/api/health', async (_request, response) => {
-    const storage = await broker.storage.ping().then(() => 'ok', (error: Error) => `down: ${error.message}`);
+    const storage = await broker.storage.ping().then(() => 'ok', (error: Error) => {
+      broker.log.warn(`health check: storage is down: ${error.message}`);
+      return 'down';
+    });
     const bus = !broker.cluster.enabled ? 'single node' : broker.cluster.bus.healthy ? 'ok' : 'down';
     const healthy = storage === 'ok' && bus !== 'down';
-    response.status(healthy ? 200 : 503).json({
-      status: healthy ? 'ok' : 'degraded', node: broker.cluster.nodeId, storage, bus,
-      uptimeSeconds: Math.round((Date.now() - broker.startedAt) / 1000),
-    });
+    response.status(healthy ? 200 : 503).json({ status: healthy ? 'ok' : 'degraded', node: broker.cluster.nodeId, storage, bus, uptimeSeconds: Math.round((Date.now() - broker.startedAt) / 1000) });
   });
   app.get('/metrics', admin, async (_request, response, next) => {
     try {
@@ -46,7 +48,7 @@ export function createHttpApp(broker: Broker): express.Express {
 
   app.use((error: Error, _request: Request, response: Response, _next: NextFunction) => {
     broker.log.error(`HTTP API: ${error.stack ?? error.message}`);
-    response.status(500).json({ error: error.message });
+    response.status(500).json({ error: 'internal error; see the broker log' });
   });
   return app;
 }

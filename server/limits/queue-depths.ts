@@ -7,6 +7,8 @@ import type { Storage } from '../storage/storage';
 
 export class QueueDepths {
   private readonly depths = new Map<string, number>();
+  /** Copies removed by QUEUE_POLICY drop-oldest, per client, since start (until the client id expires). */
+  private readonly evictions = new Map<string, number>();
 
   constructor(private readonly storage: Storage) {}
 
@@ -23,6 +25,21 @@ export class QueueDepths {
     const depth = this.of(clientId) + count;
     if (depth <= 0) this.depths.delete(clientId);
     else this.depths.set(clientId, depth);
+  }
+
+  evicted(clientId: string, count: number): void {
+    this.evictions.set(clientId, (this.evictions.get(clientId) ?? 0) + count);
+    this.add(clientId, -count);
+  }
+
+  evictedOf(clientId: string): number {
+    return this.evictions.get(clientId) ?? 0;
+  }
+
+  /** The client id expired: nothing of it is left. */
+  forget(clientId: string): void {
+    this.depths.delete(clientId);
+    this.evictions.delete(clientId);
   }
 
   async reload(clientId: string): Promise<void> {
