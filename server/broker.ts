@@ -1,54 +1,59 @@
 /**
- * The broker: sessions registry, subscriptions, and the server-side API.
- * Transports hand it connections; handlers/ turn packets into calls on it.
+ * The broker: the registry of connections and sessions, the session
+ * lifecycle (protocol 5), subscriptions, and the server-side API (8.4). It
+ * builds the parts (router, publish pipeline, replay, expiry, metrics) and
+ * implements the narrow interface each of them owns; nothing below it
+ * imports this file.
  */
-import type { Json } from '../shared/packets';
 import { p2pChannel, channelKind, normaliseChannel } from '../shared/channel';
-import type { Config } from './config';
-import type { Application, Peer } from './hooks';
-import type { Logger } from './log';
-import type { ServerApi, ServerPublishOptions } from './server-api';
-import { Session, type SessionHost } from './session';
-import type { Storage } from './storage/storage';
-import { SubscriptionIndex } from './subscription-index';
-import { newCounters } from './stats';
-import { dispatchText } from './handlers';
-import { Publisher, type Publication } from './publish';
-import { replayOnSessionStart } from './replay';
-import type { Wire } from './outbound';
 import type { TransportName } from '../shared/keys';
+import type { Json } from '../shared/packets';
+import type { ClusterHost } from './cluster/host';
+import type { Config } from './config';
+import { Connection, type ConnectionHost } from './connection';
+import { ClientExpiry } from './expiry';
+import type { HandlerContext } from './handlers/context';
+import { dispatchText } from './handlers';
+import type { Application, Peer } from './hooks';
 import { ConnectionGuard, connectionCap } from './limits/connection-guard';
 import { PublishRate } from './limits/publish-rate';
-import { quote } from './log-text';
-import { BrokerMetrics } from './metrics';
-import { Cluster } from './cluster/cluster';
-import type { ClusterBus } from './cluster/bus';
-import type { Ownership } from './cluster/ownership';
-import { QueueDepths } from './limits/queue-depths';
+import type { Logger } from './log';
+import { BrokerMetrics, type MetricsSource } from './metrics';
+import type { Wire } from './outbound';
+import { Publisher } from './publish/publisher';
+import type { QueueDepths } from './queue-depths';
+import { Replayer } from './replay';
+import type { Router } from './routing/router';
+import type { ServerApi, ServerPublishOptions } from './server-api';
+import { newCounters } from './stats';
+import type { Storage } from './storage/storage';
+import { SubscriptionIndex } from './subscription-index';
+import type { TransportHost } from './transports/host';
 
-/** Client ids expired per storage call. */
-const EXPIRY_BATCH = 500;
-/** Longest wait between two expiry runs, ms. */
-const EXPIRY_SWEEP_MAX_MS = 10 * 60_000;
+/** How the broker is deployed: one node, or a node of a cluster (server.ts chooses). */
+export interface Deployment {
+  router(host: ClusterHost): Router;
+  queueDepths(storage: Storage): QueueDepths;
+}
 
-export class Broker implements SessionHost, ServerApi {
+export class Broker implements ConnectionHost, HandlerContext, ClusterHost, TransportHost, MetricsSource, ServerApi {
   readonly counters = newCounters();
   readonly index = new SubscriptionIndex();
   /** Every open connection, with or without a session: the idle sweep walks these. */
-  readonly connections = new Set<Session>();
-  /** client id → its one live session (JMQT 5: a new session takes over). */
-  readonly sessions = new Map<string, Session>();
+  readonly connections = new Set<Connection>();
+  /** client id → its one live session (protocol 5.3: a new session takes over). */
+  readonly sessions = new Map<string, Connection>();
+  readonly router: Router;
   readonly publisher: Publisher;
-  readonly outboundLimit: number;
-  readonly startedAt = Date.now();
+  readonly replayer: Replayer;
   readonly queueDepths: QueueDepths;
   readonly metrics: BrokerMetrics;
-  readonly cluster: Cluster;
+  readonly outboundLimit: number;
+  readonly startedAt = Date.now();
+  private readonly expiry: ClientExpiry;
   private readonly guard: ConnectionGuard;
   /** Per limit key: when it was last logged and how many hits went unlogged since, so a flood writes one line a second. */
   private readonly limitLog = new Map<string, { at: number; suppressed: number }>();
-  private expiryTimer: ReturnType<typeof setTimeout> | null = null;
-  private stopped = false;
   /** Session ends in progress, awaited by a new session of the same client id. */
   private readonly ending = new Map<string, Promise<void>>();
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
@@ -58,15 +63,52 @@ export class Broker implements SessionHost, ServerApi {
     readonly storage: Storage,
     readonly app: Application,
     readonly log: Logger,
-    cluster: { bus: ClusterBus; ownership: Ownership; enabled: boolean },
+    deployment: Deployment,
   ) {
-    this.cluster = new Cluster(this, cluster.bus, cluster.ownership, cluster.enabled);
     this.outboundLimit = config.OUTBOUND_BUFFER_BYTES;
-    this.publisher = new Publisher(this);
-    this.queueDepths = new QueueDepths(storage);
+    this.router = deployment.router(this);
+    this.queueDepths = deployment.queueDepths(storage);
     this.metrics = new BrokerMetrics(this);
+    this.replayer = new Replayer(storage, this.index, (pushes) => this.countOut(pushes));
+    this.publisher = new Publisher({
+      config, counters: this.counters, log, storage, index: this.index, queues: this.queueDepths, router: this.router,
+      limitHit: (key, detail) => this.limitHit(key, detail), storageLatency: this.metrics.storageLatency,
+    });
+    this.expiry = new ClientExpiry({
+      config, storage, sessions: this.sessions, index: this.index, router: this.router, queues: this.queueDepths, counters: this.counters, log,
+    });
     this.guard = new ConnectionGuard(connectionCap(config.MAX_CONNECTIONS), config.MAX_CONNECTIONS_PER_ADDRESS, config.CONNECTION_RATE_PER_ADDRESS);
   }
+
+  async start(): Promise<void> {
+    const removed = await this.router.removeOrphanedTemporary(this.storage);
+    if (removed > 0) this.log.info(`removed ${removed} temporary subscriptions left by the previous run`);
+    await this.reloadSubscriptions();
+    await this.queueDepths.load();
+    await this.router.start();
+    this.sweepTimer = setInterval(() => this.sweep(), 1000);
+    this.sweepTimer.unref();
+    this.expiry.start();
+    this.app.attach?.(this);
+  }
+
+  /** Closes every connection and waits for their session ends. */
+  async stop(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.expiry.stop();
+    for (const connection of this.connections) connection.close('server shutting down');
+    await Promise.all([...this.ending.values()]);
+    await this.router.stop();
+    this.publisher.stop();
+  }
+
+  private async reloadSubscriptions(): Promise<void> {
+    const records = await this.storage.allSubscriptions();
+    this.index.clear();
+    for (const record of records) this.index.add(record);
+  }
+
+  // Limits (protocol 11)
 
   /** Counts and logs a limit being hit; `key` is the configuration key that set it. */
   limitHit(key: string, detail: string): void {
@@ -82,10 +124,7 @@ export class Broker implements SessionHost, ServerApi {
     this.log.warn(`limit ${key} hit: ${detail}${more}`);
   }
 
-  /**
-   * Whether a new connection from `remoteHost` may open (connections and
-   * attempts per address). A refused one must be closed by the transport.
-   */
+  /** Whether a new connection from `remoteHost` may open (protocol 11.8); if so, release() is owed when it closes. */
   admit(remoteHost: string): boolean {
     const refusal = this.guard.admit(remoteHost);
     if (refusal === null) return true;
@@ -94,14 +133,8 @@ export class Broker implements SessionHost, ServerApi {
     return false;
   }
 
-  /** An admitted socket closed. */
   release(remoteHost: string): void {
     this.guard.release(remoteHost);
-  }
-
-  countThrottled(session: Session): void {
-    this.counters.throttledClients++;
-    this.limitHit('PUBLISH_RATE_MESSAGES', `${session.describe()} is over its publish budget (PUBLISH_RATE_MESSAGES or PUBLISH_RATE_BYTES): reading paused`);
   }
 
   newPublishRate(): PublishRate | null {
@@ -109,58 +142,19 @@ export class Broker implements SessionHost, ServerApi {
     return PublishRate.enabled(messages, bytes) ? new PublishRate(messages, bytes) : null;
   }
 
-  async start(): Promise<void> {
-    // After a restart of a single node no session survives, so neither do
-    // temporary subscriptions (JMQT 5). In a cluster the other nodes' are live;
-    // a new session of the same client removes its leftovers instead.
-    if (!this.cluster.enabled) {
-      const removed = await this.storage.removeAllTemporary();
-      if (removed > 0) this.log.info(`removed ${removed} temporary subscriptions left by the previous run`);
-    }
-    await this.reloadSubscriptions();
-    await this.queueDepths.load();
-    await this.cluster.start();
-    this.sweepTimer = setInterval(() => this.sweep(), 1000);
-    this.sweepTimer.unref();
-    this.scheduleExpiry();
-    this.app.attach?.(this);
-  }
+  // ConnectionHost
 
-  async reloadSubscriptions(): Promise<void> {
-    const records = await this.storage.allSubscriptions();
-    this.index.clear();
-    for (const record of records) this.index.add(record);
-  }
-
-  /** Closes every connection and waits for their session ends. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
-    if (this.expiryTimer) clearTimeout(this.expiryTimer);
-    for (const session of this.connections) session.close('server shutting down');
-    await Promise.all([...this.ending.values()]);
-    await this.cluster.stop();
-    this.publisher.stop();
-  }
-
-  /** A transport accepted a connection that admit() let through. */
-  accept(wire: Wire, protocol: TransportName, remoteHost: string): Session {
-    const session = new Session(this, wire, protocol, remoteHost);
-    this.connections.add(session);
+  /** A transport admitted a socket: a connection with no session yet. */
+  accept(wire: Wire, protocol: TransportName, remoteHost: string): Connection {
+    const connection = new Connection(this, wire, protocol, remoteHost);
+    this.connections.add(connection);
     this.log.debug(`connection opened from ${remoteHost} over ${protocol}`);
-    return session;
+    return connection;
   }
 
-  /** Open connections per transport, every transport named. */
-  connectionsByTransport(): Record<TransportName, number> {
-    const counts: Record<TransportName, number> = { SOCKET: 0, SSL_SOCKET: 0, WEB_SOCKET: 0, SSL_WEB_SOCKET: 0 };
-    for (const session of this.connections) counts[session.protocol]++;
-    return counts;
-  }
-
-  handleText(session: Session, text: string): void | Promise<void> {
+  handleText(connection: Connection, text: string): void | Promise<void> {
     this.counters.packetsIn++;
-    return dispatchText(this, session, text);
+    return dispatchText(this, connection, text);
   }
 
   countOut(pushes: number): void {
@@ -180,146 +174,88 @@ export class Broker implements SessionHost, ServerApi {
     this.counters.deferredPushes++;
   }
 
+  countThrottled(connection: Connection): void {
+    this.counters.throttledClients++;
+    this.limitHit('PUBLISH_RATE_MESSAGES', `${connection.describe()} is over its publish budget (PUBLISH_RATE_MESSAGES or PUBLISH_RATE_BYTES): reading paused`);
+  }
+
+  /** Open connections per transport, every transport named. */
+  connectionsByTransport(): Record<TransportName, number> {
+    const counts: Record<TransportName, number> = { SOCKET: 0, SSL_SOCKET: 0, WEB_SOCKET: 0, SSL_WEB_SOCKET: 0 };
+    for (const connection of this.connections) counts[connection.protocol]++;
+    return counts;
+  }
+
   /**
-   * Once a second. JMQT 5: nothing from the client for `ts` seconds ends its
-   * session; a silent new socket too. Also the connect deadline and slow consumers.
+   * Once a second. Protocol 5.8: nothing from the client for `ts` seconds ends
+   * its session; a silent new socket too. Also the connect deadline and slow consumers (11.3).
    */
   private sweep(): void {
     const now = Date.now();
     const idleSince = now - this.config.TIMEOUT_SECONDS * 1000;
     const connectBy = now - this.config.CONNECT_TIMEOUT_SECONDS * 1000;
     const slowFor = this.config.SLOW_CONSUMER_SECONDS * 1000;
-    for (const session of this.connections) {
+    for (const connection of this.connections) {
       // A connection the broker stopped reading (outbound full, throttled) is silent by the broker's doing.
-      if (session.lastSeen < idleSince && session.reading) {
-        session.close('idle timeout');
-      } else if (session.state === 'open' && session.connectedAt < connectBy) {
-        this.limitHit('CONNECT_TIMEOUT_SECONDS', `no session ${this.config.CONNECT_TIMEOUT_SECONDS} s after ${session.describe()} connected`);
-        session.close('no conn in time');
-      } else if (session.bufferedBytes > this.outboundLimit) {
-        session.overLimitSince ||= now;
-        if (now - session.overLimitSince >= slowFor) {
-          this.limitHit('SLOW_CONSUMER_SECONDS', `${session.describe()} over OUTBOUND_BUFFER_BYTES for ${this.config.SLOW_CONSUMER_SECONDS} s`);
-          session.close('slow consumer');
+      if (connection.lastSeen < idleSince && connection.reading) {
+        connection.close('idle timeout');
+      } else if (connection.state === 'open' && connection.connectedAt < connectBy) {
+        this.limitHit('CONNECT_TIMEOUT_SECONDS', `no session ${this.config.CONNECT_TIMEOUT_SECONDS} s after ${connection.describe()} connected`);
+        connection.close('no conn in time');
+      } else if (connection.bufferedBytes > this.outboundLimit) {
+        connection.overLimitSince ||= now;
+        if (now - connection.overLimitSince >= slowFor) {
+          this.limitHit('SLOW_CONSUMER_SECONDS', `${connection.describe()} over OUTBOUND_BUFFER_BYTES for ${this.config.SLOW_CONSUMER_SECONDS} s`);
+          connection.close('slow consumer');
         }
       } else {
-        session.overLimitSince = 0;
+        connection.overLimitSince = 0;
       }
     }
     this.publisher.expireDedupe();
   }
 
-  /**
-   * Protocol 11.7: runs every half SESSION_EXPIRY_SECONDS (at most every 10
-   * minutes). Live sessions are marked seen first, so a session that lasts
-   * longer than the expiry keeps its state.
-   */
-  private scheduleExpiry(): void {
-    const expiry = this.config.SESSION_EXPIRY_SECONDS;
-    if (expiry === 0 || this.stopped) return;
-    const every = Math.min(EXPIRY_SWEEP_MAX_MS, Math.max(1000, (expiry * 1000) / 2));
-    this.expiryTimer = setTimeout(() => {
-      this.expireClients()
-        .catch((error: Error) => this.log.error(`expiring unseen client ids: ${error.message}`))
-        .finally(() => this.scheduleExpiry());
-    }, every);
-    this.expiryTimer.unref();
-  }
-
-  /** Removes the persistent state of client ids unseen for SESSION_EXPIRY_SECONDS; answers how many ids went. */
-  async expireClients(now = Date.now()): Promise<number> {
-    const expiry = this.config.SESSION_EXPIRY_SECONDS;
-    if (expiry === 0) return 0;
-    if (this.sessions.size > 0) await this.storage.touchClients([...this.sessions.keys()], now);
-    let ids = 0;
-    let subscriptions = 0;
-    let copies = 0;
-    for (;;) {
-      const expired = await this.storage.expireClients(now - expiry * 1000, EXPIRY_BATCH);
-      for (const gone of expired) {
-        if (this.sessions.has(gone.clientId)) {
-          // It came back while its state went: storage is the truth for what it holds now.
-          await this.reloadClient(gone.clientId);
-        } else {
-          const channels = [...(this.index.channelsOf(gone.clientId)?.keys() ?? [])];
-          for (const channel of channels) this.index.remove(gone.clientId, channel);
-          if (channels.length > 0) this.cluster.unsubscribed(gone.clientId, channels);
-          this.queueDepths.forget(gone.clientId);
-        }
-        subscriptions += gone.subscriptions;
-        copies += gone.queued;
-      }
-      ids += expired.length;
-      if (expired.length < EXPIRY_BATCH) break;
-    }
-    if (ids > 0) {
-      this.counters.expiredClients += ids;
-      this.counters.expiredSubscriptions += subscriptions;
-      this.counters.expiredCopies += copies;
-      this.log.info(`expired ${ids} client id(s) unseen for SESSION_EXPIRY_SECONDS (${expiry} s): ${subscriptions} subscription(s) and ${copies} queued QoS 1 cop(ies) removed`);
-    }
-    return ids;
-  }
-
-  private async reloadClient(clientId: string): Promise<void> {
-    const held = new Set((await this.storage.subscriptionsOf(clientId)).map((record) => record.channel));
-    const gone = [...(this.index.channelsOf(clientId)?.keys() ?? [])].filter((channel) => !held.has(channel));
-    for (const channel of gone) this.index.remove(clientId, channel);
-    if (gone.length > 0) this.cluster.unsubscribed(clientId, gone);
-    await this.queueDepths.reload(clientId);
-  }
-
-  /** Protocol 11.7: when a client id was last seen, kept in storage so that expiry counts across restarts. */
-  private touch(clientId: string): void {
-    this.storage.touchClients([clientId], Date.now()).catch((error: Error) => {
-      this.log.error(`recording when ${quote(clientId)} was last seen: ${error.message}`);
-    });
-  }
+  // Session lifecycle (protocol 5)
 
   /**
    * Starts the session of `clientId` on this connection, after the connection
-   * validator said OK: takeover, `#clientId`, then the caller sends connAck and
-   * calls replay().
+   * validator said OK: takeover, ownership, `#clientId`; then the caller sends
+   * connAck and replays.
    */
-  async openSession(session: Session, clientId: string): Promise<void> {
+  async openSession(connection: Connection, clientId: string): Promise<void> {
     const previous = this.sessions.get(clientId);
     // Claimed before any await, so two racing conns cannot both win.
-    this.sessions.set(clientId, session);
-    session.clientId = clientId;
-    session.state = 'session';
-    if (previous && previous !== session) {
-      this.log.info(`${previous.describe()} taken over by a new session from ${session.remoteHost} over ${session.protocol}`);
+    this.sessions.set(clientId, connection);
+    connection.clientId = clientId;
+    connection.state = 'session';
+    if (previous && previous !== connection) {
+      this.log.info(`${previous.describe()} taken over by a new session from ${connection.remoteHost} over ${connection.protocol}`);
       previous.takenOver = true;
       previous.close('taken over by a new session');
     }
     const pending = this.ending.get(clientId);
     if (pending) await pending;
-    this.touch(clientId);
-    await this.cluster.claim(session);
+    this.expiry.touch(clientId);
+    await this.router.claim(connection);
     // Whatever temporary subscriptions this client id still has belong to an
     // ended session: taken over here, on another node, or on a node that died.
     if (this.hasTemporary(clientId)) await this.removeTemporary(clientId);
-    // JMQT 5: the server, not the client, subscribes every session to its P2P channel.
+    // Protocol 5.4: the server, not the client, subscribes every session to its P2P channel.
     await this.subscribe(clientId, p2pChannel(clientId), true);
-    this.log.info(`session started: ${session.describe()}`);
+    this.log.info(`session started: ${connection.describe()}`);
   }
 
-  /** After connAck: stored QoS 1 messages, oldest first, then retained messages (JMQT 5). */
-  replay(session: Session): Promise<void> {
-    return replayOnSessionStart(this, session);
-  }
-
-  sessionClosed(session: Session, reason: string): void {
-    this.connections.delete(session);
-    if (session.state !== 'session') {
-      this.log.debug(`connection from ${session.remoteHost} over ${session.protocol} closed: ${reason}`);
+  sessionClosed(connection: Connection, reason: string): void {
+    this.connections.delete(connection);
+    if (connection.state !== 'session') {
+      this.log.debug(`connection from ${connection.remoteHost} over ${connection.protocol} closed: ${reason}`);
       return;
     }
-    const clientId = session.clientId;
-    this.log.info(`session ended (${reason}): ${session.describe()}`);
-    if (this.sessions.get(clientId) === session) this.sessions.delete(clientId);
+    const clientId = connection.clientId;
+    this.log.info(`session ended (${reason}): ${connection.describe()}`);
+    if (this.sessions.get(clientId) === connection) this.sessions.delete(clientId);
     const previous = this.ending.get(clientId) ?? Promise.resolve();
-    const end = previous.then(() => this.endSession(session));
+    const end = previous.then(() => this.endSession(connection));
     this.ending.set(clientId, end);
     end.finally(() => {
       if (this.ending.get(clientId) === end) this.ending.delete(clientId);
@@ -330,20 +266,20 @@ export class Broker implements SessionHost, ServerApi {
    * Runs after the previous end of the same client id; a new session of that
    * client waits for it before subscribing anything. A session that was taken
    * over leaves its temporary subscriptions to the new one, which removes them
-   * before it starts, so they are never the new session's own.
+   * before it starts, so they are never the new session's own (protocol 5.9).
    */
-  private async endSession(session: Session): Promise<void> {
-    const peer: Peer = { clientId: session.clientId, remoteHost: session.remoteHost, protocol: session.protocol };
-    this.touch(session.clientId);
-    if (!session.takenOver) {
-      this.cluster.released(session);
+  private async endSession(connection: Connection): Promise<void> {
+    const peer: Peer = { clientId: connection.clientId, remoteHost: connection.remoteHost, protocol: connection.protocol };
+    this.expiry.touch(connection.clientId);
+    if (!connection.takenOver) {
+      this.router.released(connection);
       try {
-        if (this.hasTemporary(session.clientId)) await this.removeTemporary(session.clientId);
+        if (this.hasTemporary(connection.clientId)) await this.removeTemporary(connection.clientId);
       } catch (error) {
-        this.log.error(`removing temporary subscriptions of ${session.describe()}: ${(error as Error).message}`);
+        this.log.error(`removing temporary subscriptions of ${connection.describe()}: ${(error as Error).message}`);
       }
     }
-    this.notify(() => session.disconnected && this.app.onDisconnect(peer), 'disconnection notifier');
+    this.notify(() => connection.disconnected && this.app.onDisconnect(peer), 'disconnection notifier');
     this.notify(() => this.app.onConnectionClose(peer), 'connection close notifier');
   }
 
@@ -354,6 +290,19 @@ export class Broker implements SessionHost, ServerApi {
     } catch (error) {
       this.log.error(`${hook} failed: ${(error as Error).message}`);
     }
+  }
+
+  /** ClusterHost: after a bus outage, subscriptions from storage and stored copies pushed again. */
+  async resynchronise(): Promise<void> {
+    await this.reloadSubscriptions();
+    const pushed = await this.replayer.redeliver(this.sessions.values());
+    if (pushed > 0) this.log.info(`cluster bus recovered: pushed ${pushed} stored QoS 1 message(s) again to this node's sessions`);
+  }
+
+  // Subscriptions
+
+  channelsOf(clientId: string): ReadonlyMap<string, boolean> | undefined {
+    return this.index.channelsOf(clientId);
   }
 
   /** The index mirrors storage, so a temporary subscription absent here is absent there. */
@@ -367,31 +316,38 @@ export class Broker implements SessionHost, ServerApi {
     if (this.index.channelsOf(clientId)?.get(channel) === persistent) return;
     await this.storage.subscribe({ clientId, channel, persistent });
     this.index.add({ clientId, channel, persistent });
-    this.cluster.subscribed(clientId, channel, persistent);
+    this.router.subscribed(clientId, channel, persistent);
   }
 
   async unsubscribe(clientId: string, channel: string): Promise<boolean> {
     const existed = await this.storage.unsubscribe(clientId, channel);
     const removed = this.index.remove(clientId, channel) || existed;
-    this.cluster.unsubscribed(clientId, [channel]);
+    this.router.unsubscribed(clientId, [channel]);
     await this.queueDepths.reload(clientId);
     return removed;
   }
 
-  /** JMQT 5: a session's end takes its temporary subscriptions and their queued copies. */
+  /** Protocol 5.9: a session's end takes its temporary subscriptions and their queued copies. */
   private async removeTemporary(clientId: string): Promise<void> {
     const channels = await this.storage.removeTemporary(clientId);
     if (channels.length === 0) return;
     for (const channel of channels) this.index.remove(clientId, channel);
-    this.cluster.unsubscribed(clientId, channels);
+    this.router.unsubscribed(clientId, channels);
     await this.queueDepths.reload(clientId);
   }
 
-  publish(publication: Publication): number | Promise<number> {
-    return this.publisher.publish(publication);
+  async acknowledge(clientId: string, id: string): Promise<boolean> {
+    const found = await this.storage.acknowledge(clientId, id);
+    if (found) this.queueDepths.add(clientId, -1);
+    return found;
   }
 
-  // ServerApi (protocol page, section 6)
+  /** Protocol 11.7: removes what client ids unseen for SESSION_EXPIRY_SECONDS hold; answers how many went. */
+  expireClients(now?: number): Promise<number> {
+    return this.expiry.run(now);
+  }
+
+  // ServerApi (protocol 8.4)
 
   async subscriptionsOf(clientId: string): Promise<Map<string, boolean>> {
     return new Map(this.index.channelsOf(clientId) ?? []);
@@ -410,12 +366,12 @@ export class Broker implements SessionHost, ServerApi {
   async forcePublish(channel: string, data: Json, options: ServerPublishOptions = {}): Promise<void> {
     const name = checkServerChannel(channel);
     if (channelKind(name) === 'control') throw new Error(`cannot publish to control channel '${name}'`);
-    await this.publish({ channel: name, data, qos: options.qos ?? 0, retain: options.retain ?? false, sender: '' });
+    await this.publisher.publish({ channel: name, data, qos: options.qos ?? 0, retain: options.retain ?? false, sender: '' });
   }
 
   /** On this node or, in a cluster, on any node. */
   isConnected(clientId: string): boolean {
-    return this.cluster.isOnline(clientId);
+    return this.router.isOnline(clientId);
   }
 }
 

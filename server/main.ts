@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   log.info(`JMQT broker listening: socket ${ports.socket}, websocket ${ports.webSocket}` +
     (ports.sslSocket ? `, ssl socket ${ports.sslSocket}, ssl websocket ${ports.sslWebSocket}` : '') +
     `; storage ${config.ENABLE_MYSQL ? `MySQL ${config.MYSQL_HOST}:${config.MYSQL_PORT}/${config.MYSQL_DB}` : `SQLite ${config.SQLITE_PATH}`}` +
-    (config.ENABLE_REDIS ? `; cluster '${config.CLUSTER_NAME}' over Redis ${config.REDIS_HOST}:${config.REDIS_PORT} as node ${server.broker.cluster.nodeId}` : '') +
+    (config.ENABLE_REDIS ? `; cluster '${config.CLUSTER_NAME}' over Redis ${config.REDIS_HOST}:${config.REDIS_PORT} as node ${server.broker.router.nodeId}` : '') +
     `; dashboard http://localhost:${ports.webSocket}/`);
 
   const shutdown = (signal: string) => {

@@ -4,7 +4,18 @@
  * plain numbers in BrokerCounters and are read at scrape time.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Broker } from './broker';
+import type { TransportName } from '../shared/keys';
+import type { BrokerCounters } from './stats';
+import type { Storage } from './storage/storage';
+
+/** What the metrics read at scrape time. */
+export interface MetricsSource {
+  readonly counters: BrokerCounters;
+  connectionsByTransport(): Record<TransportName, number>;
+  readonly sessions: { readonly size: number };
+  readonly index: { readonly size: number };
+  readonly storage: Pick<Storage, 'stats'>;
+}
 
 export class BrokerMetrics {
   readonly registry = new Registry();
@@ -16,7 +27,7 @@ export class BrokerMetrics {
     registers: [this.registry],
   });
 
-  constructor(broker: Broker) {
+  constructor(broker: MetricsSource) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'jmqt_process_' });
     new Gauge({

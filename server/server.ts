@@ -9,16 +9,18 @@ import { createSecureContext } from 'node:tls';
 import { defaultConfig, validateConfig, type Config } from './config';
 import { withDefaults, type Application } from './hooks';
 import { createLogger, type Logger } from './log';
-import { Broker } from './broker';
+import { Broker, type Deployment } from './broker';
 import { randomBytes } from 'node:crypto';
 import { SqliteStorage } from './storage/sqlite';
 import { MysqlStorage } from './storage/mysql';
 import type { Storage } from './storage/storage';
 import type { ClusterBus } from './cluster/bus';
-import { LocalBus } from './cluster/local';
+import { ClusterRouter } from './cluster/cluster-router';
 import { RedisBus } from './cluster/redis';
-import { LocalOwnership, type Ownership } from './cluster/ownership';
+import type { Ownership } from './cluster/ownership';
 import { RedisOwnership } from './cluster/redis-ownership';
+import { QueueDepths, SharedQueueDepths } from './queue-depths';
+import { LocalRouter } from './routing/local-router';
 import { acceptSocket } from './transports/socket';
 import { attachWebSocket } from './transports/websocket';
 import { createListener, type Admission, type FrontDoor } from './transports/listener';
@@ -45,16 +47,19 @@ function createStorage(config: Config): Storage {
   return new SqliteStorage({ path: config.SQLITE_PATH, synchronous: config.SQLITE_SYNC as 'full' | 'normal' });
 }
 
-function createCluster(config: Config): { bus: ClusterBus; ownership: Ownership; enabled: boolean } {
+/** One node, or a node of a cluster over Redis (ENABLE_REDIS, or a bus and ownership handed in). */
+function createDeployment(config: Config, cluster: ServerOptions['cluster']): Deployment {
   // Random rather than host name and process id: /api/health shows it to anyone.
   const nodeId = config.NODE_ID || `jmqt-${randomBytes(4).toString('hex')}`;
-  if (!config.ENABLE_REDIS) return { bus: new LocalBus(nodeId), ownership: new LocalOwnership(), enabled: false };
+  if (!cluster && !config.ENABLE_REDIS) {
+    return { router: (host) => new LocalRouter(nodeId, host.sessions), queueDepths: (storage) => new QueueDepths(storage) };
+  }
   const redis = { host: config.REDIS_HOST, port: config.REDIS_PORT, db: config.REDIS_DB_INDEX, password: config.REDIS_PASSWORD, prefix: config.CLUSTER_NAME };
-  return {
+  const { bus, ownership } = cluster ?? {
     bus: new RedisBus(nodeId, redis),
     ownership: new RedisOwnership(nodeId, redis, config.CLUSTER_LEASE_SECONDS * 1000),
-    enabled: true,
   };
+  return { router: (host) => new ClusterRouter(host, bus, ownership), queueDepths: (storage) => new SharedQueueDepths(storage) };
 }
 
 export interface ListeningPorts {
@@ -122,8 +127,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const log = options.logger ?? createLogger(config.LOG_MODE, config.LOG_PATH);
   const storage = options.storage ?? createStorage(config);
   await storage.open();
-  const cluster = options.cluster ? { ...options.cluster, enabled: true } : createCluster(config);
-  const broker = new Broker(config, storage, withDefaults(options.application ?? {}), log, cluster);
+  const broker = new Broker(config, storage, withDefaults(options.application ?? {}), log, createDeployment(config, options.cluster));
   try {
     await broker.start();
   } catch (error) {
@@ -187,7 +191,6 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         release();
         await stopped;
         await storage.close();
-        await (cluster.ownership as { close?: () => Promise<void> }).close?.();
       })()),
     };
   } catch (error) {

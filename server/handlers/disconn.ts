@@ -1,7 +1,7 @@
-import type { Session } from '../session';
+import type { Connection } from '../connection';
 
 /** JMQT 5: disconn ends the session; the disconnection notifier runs, then the close notifier. */
-export function handleDisconn(session: Session): void {
-  session.disconnected = true;
-  session.close('client sent disconn');
+export function handleDisconn(connection: Connection): void {
+  connection.disconnected = true;
+  connection.close('client sent disconn');
 }

@@ -1,6 +1,6 @@
-import type { Session } from '../session';
+import type { Connection } from '../connection';
 
 /** JMQT 5: hbAck only inside a session (the dispatcher drops hb before one). */
-export function handleHb(session: Session): void {
-  session.send({ type: 'hbAck' });
+export function handleHb(connection: Connection): void {
+  connection.send({ type: 'hbAck' });
 }

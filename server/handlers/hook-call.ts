@@ -4,20 +4,20 @@
  * synchronous answer stays synchronous (the QoS 0 fast path allocates no Promise).
  */
 import { Status } from '../../shared/status';
-import type { Broker } from '../broker';
+import type { HandlerContext } from './context';
 import type { MaybePromise } from '../hooks';
 
-export function callHook<T>(broker: Broker, name: string, call: () => MaybePromise<T>, onError: T): MaybePromise<T> {
+export function callHook<T>(ctx: HandlerContext, name: string, call: () => MaybePromise<T>, onError: T): MaybePromise<T> {
   let result: MaybePromise<T>;
   try {
     result = call();
   } catch (error) {
-    broker.log.error(`${name} hook threw: ${(error as Error)?.stack ?? error}`);
+    ctx.log.error(`${name} hook threw: ${(error as Error)?.stack ?? error}`);
     return onError;
   }
   if (result instanceof Promise) {
     return result.catch((error: unknown) => {
-      broker.log.error(`${name} hook rejected: ${(error as Error)?.stack ?? error}`);
+      ctx.log.error(`${name} hook rejected: ${(error as Error)?.stack ?? error}`);
       return onError;
     });
   }

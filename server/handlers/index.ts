@@ -5,8 +5,8 @@
 import { decode, type DecodeError } from '../../shared/codec';
 import { PacketTypes, type ClientPacket, type Packet } from '../../shared/packets';
 import { Status } from '../../shared/status';
-import type { Broker } from '../broker';
-import type { Session } from '../session';
+import type { HandlerContext } from './context';
+import type { Connection } from '../connection';
 import { handleAuth } from './auth';
 import { handleConn } from './conn';
 import { handleHb } from './hb';
@@ -16,30 +16,30 @@ import { handlePub } from './pub';
 import { handlePushAck } from './push-ack';
 import { handleDisconn } from './disconn';
 
-export function dispatchText(broker: Broker, session: Session, text: string): void | Promise<void> {
+export function dispatchText(ctx: HandlerContext, connection: Connection, text: string): void | Promise<void> {
   const result = decode(text);
-  if (!result.ok) return answerMalformed(broker, session, result);
+  if (!result.ok) return answerMalformed(ctx, connection, result);
   const packet = result.packet;
-  broker.counters.packetsInByType[packet.type]!++;
+  ctx.counters.packetsInByType[packet.type]!++;
   if (PacketTypes[packet.type].from !== 'C') {
-    broker.counters.droppedPackets++;
-    broker.log.debug(`dropped server-only packet '${packet.type}' from ${session.describe()}`);
+    ctx.counters.droppedPackets++;
+    ctx.log.debug(`dropped server-only packet '${packet.type}' from ${connection.describe()}`);
     return;
   }
-  if (session.state !== 'session' && !refuseBeforeSession(session, packet as ClientPacket)) return;
-  return dispatch(broker, session, packet as ClientPacket, text);
+  if (connection.state !== 'session' && !refuseBeforeSession(connection, packet as ClientPacket)) return;
+  return dispatch(ctx, connection, packet as ClientPacket, text);
 }
 
-function dispatch(broker: Broker, session: Session, packet: ClientPacket, text: string): void | Promise<void> {
+function dispatch(ctx: HandlerContext, connection: Connection, packet: ClientPacket, text: string): void | Promise<void> {
   switch (packet.type) {
-    case 'auth': return handleAuth(broker, session, packet, text);
-    case 'conn': return handleConn(broker, session, packet);
-    case 'hb': return handleHb(session);
-    case 'sub': return handleSub(broker, session, packet);
-    case 'unsub': return handleUnsub(broker, session, packet);
-    case 'pub': return handlePub(broker, session, packet, text);
-    case 'pushAck': return handlePushAck(broker, session, packet);
-    case 'disconn': return handleDisconn(session);
+    case 'auth': return handleAuth(ctx, connection, packet, text);
+    case 'conn': return handleConn(ctx, connection, packet);
+    case 'hb': return handleHb(connection);
+    case 'sub': return handleSub(ctx, connection, packet);
+    case 'unsub': return handleUnsub(ctx, connection, packet);
+    case 'pub': return handlePub(ctx, connection, packet, text);
+    case 'pushAck': return handlePushAck(ctx, connection, packet);
+    case 'disconn': return handleDisconn(connection);
   }
 }
 
@@ -48,14 +48,14 @@ function dispatch(broker: Broker, session: Session, packet: ClientPacket, text: 
  * and pub get status 7; hb, pushAck and disconn are ignored. Answers whether
  * the packet may go on to its handler.
  */
-function refuseBeforeSession(session: Session, packet: ClientPacket): boolean {
+function refuseBeforeSession(connection: Connection, packet: ClientPacket): boolean {
   switch (packet.type) {
     case 'auth': case 'conn': return true;
     case 'sub': case 'unsub':
-      session.send({ type: `${packet.type}Ack`, st: Status.NOT_ALLOWED, cn: packet.cn });
+      connection.send({ type: `${packet.type}Ack`, st: Status.NOT_ALLOWED, cn: packet.cn });
       return false;
     case 'pub':
-      session.send(packet.id === undefined ? { type: 'pubAck', st: Status.NOT_ALLOWED } : { type: 'pubAck', st: Status.NOT_ALLOWED, id: packet.id });
+      connection.send(packet.id === undefined ? { type: 'pubAck', st: Status.NOT_ALLOWED } : { type: 'pubAck', st: Status.NOT_ALLOWED, id: packet.id });
       return false;
     default:
       return false;
@@ -63,11 +63,11 @@ function refuseBeforeSession(session: Session, packet: ClientPacket): boolean {
 }
 
 /** JMQT 3/4: a malformed packet gets its ack with status 10 (11 for a bad channel) when it has an ack type. */
-function answerMalformed(broker: Broker, session: Session, error: DecodeError): void {
-  broker.log.debug(`malformed packet from ${session.describe()}: ${error.message}`);
+function answerMalformed(ctx: HandlerContext, connection: Connection, error: DecodeError): void {
+  ctx.log.debug(`malformed packet from ${connection.describe()}: ${error.message}`);
   const reply = malformedReply(error);
-  if (reply) session.send(reply);
-  else broker.counters.droppedPackets++;
+  if (reply) connection.send(reply);
+  else ctx.counters.droppedPackets++;
 }
 
 function malformedReply({ type, status, message, cn, id }: DecodeError): Extract<Packet, { type: 'authAck' | 'connAck' | 'subAck' | 'unsubAck' | 'pubAck' }> | null {

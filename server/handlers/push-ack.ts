@@ -1,28 +1,25 @@
 /** Handler of `pushAck` (protocol 7.6). */
 import type { PushAckPacket } from '../../shared/packets';
 import { Status } from '../../shared/status';
-import type { Broker } from '../broker';
-import type { Session } from '../session';
+import type { HandlerContext } from './context';
+import type { Connection } from '../connection';
 import { quote } from '../log-text';
 
 /**
- * JMQT 5: a pushAck deletes this subscriber's stored copy. Decision: a pushAck
+ * Protocol 7.6: a pushAck deletes this subscriber's stored copy. Decision: a pushAck
  * with a status other than OK keeps the copy, to be pushed again next session.
  */
-export function handlePushAck(broker: Broker, session: Session, packet: PushAckPacket): void | Promise<void> {
+export function handlePushAck(ctx: HandlerContext, connection: Connection, packet: PushAckPacket): void | Promise<void> {
   // Protocol 11.1: no copy has an id that long (the broker makes them), so there is nothing to look up.
-  if (String(packet.id).length > broker.config.MAX_ID_LENGTH) {
-    broker.counters.droppedPackets++;
+  if (String(packet.id).length > ctx.config.MAX_ID_LENGTH) {
+    ctx.counters.droppedPackets++;
     return;
   }
   if (packet.st !== Status.OK) {
-    broker.log.debug(`pushAck ${quote(packet.id)} with status ${packet.st} from ${session.describe()}: copy kept`);
+    ctx.log.debug(`pushAck ${quote(packet.id)} with status ${packet.st} from ${connection.describe()}: copy kept`);
     return;
   }
-  const clientId = session.clientId;
-  broker.storage.acknowledge(clientId, String(packet.id)).then((found) => {
-    if (found) broker.queueDepths.add(clientId, -1);
-  }, (error: Error) => {
-    broker.log.error(`pushAck ${quote(packet.id)} from ${session.describe()}: ${error.message}`);
+  ctx.acknowledge(connection.clientId, String(packet.id)).catch((error: Error) => {
+    ctx.log.error(`pushAck ${quote(packet.id)} from ${connection.describe()}: ${error.message}`);
   });
 }

@@ -2,48 +2,47 @@
 import type { SubPacket } from '../../shared/packets';
 import { channelKind } from '../../shared/channel';
 import { Status } from '../../shared/status';
-import type { Broker } from '../broker';
-import type { Session } from '../session';
-import { pushRetained } from '../replay';
+import type { HandlerContext } from './context';
+import type { Connection } from '../connection';
 import { quote } from '../log-text';
 import { asStatus, callHook } from './hook-call';
 
-export async function handleSub(broker: Broker, session: Session, { cn, pr }: SubPacket): Promise<void> {
+export async function handleSub(ctx: HandlerContext, connection: Connection, { cn, pr }: SubPacket): Promise<void> {
   if (channelKind(cn) !== 'normal') {
-    session.send({ type: 'subAck', st: Status.INVALID_CHANNEL, cn });
+    connection.send({ type: 'subAck', st: Status.INVALID_CHANNEL, cn });
     return;
   }
-  if (cn.length > broker.config.MAX_CHANNEL_LENGTH) {
-    broker.limitHit('MAX_CHANNEL_LENGTH', `sub to a ${cn.length}-character channel by ${session.describe()}`);
-    session.send({ type: 'subAck', st: Status.INVALID_CHANNEL, cn });
+  if (cn.length > ctx.config.MAX_CHANNEL_LENGTH) {
+    ctx.limitHit('MAX_CHANNEL_LENGTH', `sub to a ${cn.length}-character channel by ${connection.describe()}`);
+    connection.send({ type: 'subAck', st: Status.INVALID_CHANNEL, cn });
     return;
   }
-  const held = broker.index.channelsOf(session.clientId);
-  if (held && held.size >= broker.config.MAX_SUBSCRIPTIONS_PER_CLIENT && !held.has(cn)) {
-    broker.limitHit('MAX_SUBSCRIPTIONS_PER_CLIENT', `${session.describe()} holds ${held.size} subscriptions`);
-    session.send({ type: 'subAck', st: Status.NOT_ALLOWED, cn });
+  const held = ctx.channelsOf(connection.clientId);
+  if (held && held.size >= ctx.config.MAX_SUBSCRIPTIONS_PER_CLIENT && !held.has(cn)) {
+    ctx.limitHit('MAX_SUBSCRIPTIONS_PER_CLIENT', `${connection.describe()} holds ${held.size} subscriptions`);
+    connection.send({ type: 'subAck', st: Status.NOT_ALLOWED, cn });
     return;
   }
   const persistent = pr === 1;
-  const status = asStatus(await callHook(broker, 'subscription', () => broker.app.validateSubscription(cn, persistent, session), Status.SERVER_ERROR));
+  const status = asStatus(await callHook(ctx, 'subscription', () => ctx.app.validateSubscription(cn, persistent, connection), Status.SERVER_ERROR));
   // Protocol 11.9: an answer that comes after the session ended changes nothing.
-  if (!session.inSession) {
-    broker.counters.lateHookAnswers++;
+  if (!connection.inSession) {
+    ctx.counters.lateHookAnswers++;
     return;
   }
   if (status !== Status.OK) {
-    session.send({ type: 'subAck', st: status, cn });
+    connection.send({ type: 'subAck', st: status, cn });
     return;
   }
   try {
-    await broker.subscribe(session.clientId, cn, persistent);
+    await ctx.subscribe(connection.clientId, cn, persistent);
   } catch (error) {
-    broker.log.error(`subscribing ${session.describe()} to ${quote(cn)}: ${(error as Error).message}`);
-    session.send({ type: 'subAck', st: Status.SERVER_ERROR, cn });
+    ctx.log.error(`subscribing ${connection.describe()} to ${quote(cn)}: ${(error as Error).message}`);
+    connection.send({ type: 'subAck', st: Status.SERVER_ERROR, cn });
     return;
   }
-  session.send({ type: 'subAck', st: Status.OK, cn });
-  await pushRetained(broker, session, [cn]).catch((error: Error) => {
-    broker.log.error(`retained message of ${quote(cn)} for ${session.describe()}: ${error.message}`);
+  connection.send({ type: 'subAck', st: Status.OK, cn });
+  await ctx.replayer.pushRetained(connection, [cn]).catch((error: Error) => {
+    ctx.log.error(`retained message of ${quote(cn)} for ${connection.describe()}: ${error.message}`);
   });
 }

@@ -18,9 +18,9 @@ export function createHttpApp(broker: Broker): express.Express {
       broker.log.warn(`health check: storage is down: ${error.message}`);
       return 'down';
     });
-    const bus = !broker.cluster.enabled ? 'single node' : broker.cluster.bus.healthy ? 'ok' : 'down';
+    const bus = broker.router.busState;
     const healthy = storage === 'ok' && bus !== 'down';
-    response.status(healthy ? 200 : 503).json({ status: healthy ? 'ok' : 'degraded', node: broker.cluster.nodeId, storage, bus, uptimeSeconds: Math.round((Date.now() - broker.startedAt) / 1000) });
+    response.status(healthy ? 200 : 503).json({ status: healthy ? 'ok' : 'degraded', node: broker.router.nodeId, storage, bus, uptimeSeconds: Math.round((Date.now() - broker.startedAt) / 1000) });
   });
   app.get('/metrics', admin, async (_request, response, next) => {
     try {

@@ -6,7 +6,7 @@ import { isUtf8 } from 'node:buffer';
 import type { Socket } from 'node:net';
 import type { TransportName } from '../../shared/keys';
 import { FrameTooLargeError, NulFramer } from '../../shared/framer';
-import type { Broker } from '../broker';
+import type { TransportHost } from './host';
 import type { OutFrame, Wire } from '../outbound';
 
 /** How long a closed socket may take to finish writing before it is destroyed, ms. */
@@ -62,7 +62,7 @@ function uncork(wire: SocketWire): void {
 }
 
 /** `socket` was admitted by the listener (and, for SSL_SOCKET, is its TLS socket); `address` is the client's. */
-export function acceptSocket(broker: Broker, socket: Socket, protocol: TransportName, address: string): void {
+export function acceptSocket(broker: TransportHost, socket: Socket, protocol: TransportName, address: string): void {
   socket.setNoDelay(true);
   const wire = new SocketWire(socket);
   const session = broker.accept(wire, protocol, address);

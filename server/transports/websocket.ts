@@ -9,7 +9,7 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { TransportName } from '../../shared/keys';
-import type { Broker } from '../broker';
+import type { TransportHost } from './host';
 import type { OutFrame, Wire } from '../outbound';
 import { peerAddress } from './listener';
 import { quote } from '../log-text';
@@ -58,7 +58,7 @@ function refuseUpgrade(socket: Duplex, status: string): void {
   setTimeout(() => socket.destroy(), REFUSAL_GRACE_MS).unref();
 }
 
-export function attachWebSocket(broker: Broker, server: HttpServer, protocol: TransportName): WebSocketServer {
+export function attachWebSocket(broker: TransportHost, server: HttpServer, protocol: TransportName): WebSocketServer {
   const sockets = new WebSocketServer({
     noServer: true,
     maxPayload: broker.config.MAX_PACKET_BYTES,
@@ -86,7 +86,7 @@ export function attachWebSocket(broker: Broker, server: HttpServer, protocol: Tr
   return sockets;
 }
 
-function acceptWebSocket(broker: Broker, ws: WebSocket, request: IncomingMessage, raw: Duplex, protocol: TransportName): void {
+function acceptWebSocket(broker: TransportHost, ws: WebSocket, request: IncomingMessage, raw: Duplex, protocol: TransportName): void {
   const session = broker.accept(new WebSocketWire(ws, raw), protocol, peerAddress(request.socket));
   ws.on('error', (error: Error & { code?: string }) => {
     if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {

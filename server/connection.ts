@@ -14,16 +14,16 @@ import { OutFrame, type Wire } from './outbound';
 
 export type SessionState = 'open' | 'session' | 'closed';
 
-/** What a session needs of the broker; keeps session.ts free of broker internals. */
-export interface SessionHost {
-  handleText(session: Session, text: string): void | Promise<void>;
-  sessionClosed(session: Session, reason: string): void;
+/** What a connection needs of the broker; keeps connection.ts free of broker internals (ARCHITECTURE rule 13). */
+export interface ConnectionHost {
+  handleText(connection: Connection, text: string): void | Promise<void>;
+  sessionClosed(connection: Connection, reason: string): void;
   countOut(pushes: number): void;
   countPacketOut(type: string): void;
   countDroppedPush(): void;
   countDeferredPush(): void;
   /** A client went over its publish budget and is throttled. */
-  countThrottled(session: Session): void;
+  countThrottled(connection: Connection): void;
   readonly outboundLimit: number;
   /** A publish budget for a new connection; null when PUBLISH_RATE_* set no limit. */
   newPublishRate(): PublishRate | null;
@@ -39,7 +39,7 @@ const BACKLOG_PAUSE_BYTES = 1024 * 1024;
  */
 const MAX_STREAK = 64;
 
-export class Session implements Peer {
+export class Connection implements Peer {
   clientId = '';
   state: SessionState = 'open';
   /** Time of the last inbound frame, ms: the idle sweep closes sessions silent for `ts` seconds. */
@@ -74,7 +74,7 @@ export class Session implements Peer {
   private replaying = false;
 
   constructor(
-    private readonly host: SessionHost,
+    private readonly host: ConnectionHost,
     private readonly wire: Wire,
     readonly protocol: TransportName,
     readonly remoteHost: string,

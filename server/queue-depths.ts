@@ -1,9 +1,12 @@
 /**
- * QoS 1 copies waiting per client, kept in memory so the queue limit costs no
- * query per publish. Storage stays the truth: a count is reloaded from it
- * whenever copies leave other than one by one (unsubscribe, session end).
+ * QoS 1 copies waiting per client, kept in memory so the queue limit
+ * (protocol 11.4) costs no query per publish. Storage stays the truth: a count
+ * is reloaded from it whenever copies leave other than one by one
+ * (unsubscribe, session end). On a single node the counts are exact; in a
+ * cluster other nodes acknowledge copies too, so SharedQueueDepths checks a
+ * full count against storage before it refuses anything.
  */
-import type { Storage } from '../storage/storage';
+import type { Storage } from './storage/storage';
 
 export class QueueDepths {
   private readonly depths = new Map<string, number>();
@@ -44,5 +47,18 @@ export class QueueDepths {
 
   async reload(clientId: string): Promise<void> {
     this.add(clientId, (await this.storage.queuedCount(clientId)) - this.of(clientId));
+  }
+
+  /** Of these clients whose count says full, those really at `max`: here the count is exact. */
+  async confirmFull(clientIds: string[], _max: number): Promise<string[]> {
+    return clientIds;
+  }
+}
+
+/** Queue depths of a node in a cluster: a full count is only a hint until storage confirms it. */
+export class SharedQueueDepths extends QueueDepths {
+  override async confirmFull(clientIds: string[], max: number): Promise<string[]> {
+    await Promise.all(clientIds.map((clientId) => this.reload(clientId)));
+    return clientIds.filter((clientId) => this.of(clientId) >= max);
   }
 }

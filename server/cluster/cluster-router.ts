@@ -1,23 +1,23 @@
 /**
- * The cluster logic, once (ARCHITECTURE rule 8): who holds which client,
- * takeover across nodes, replicated subscriptions, and routing by node.
- * A single node runs the same code over a LocalBus with no peers.
+ * The cluster logic, once (ARCHITECTURE rule 8), as the cluster implementation
+ * of Router: who holds which client, takeover across nodes (protocol 10.5),
+ * replicated subscriptions (10.2), and routing by node (10.3). The bus only
+ * moves the messages.
  */
-import type { Broker } from '../broker';
-import { storedPush } from '../replay';
-import type { Session } from '../session';
+import { encodePush } from '../../shared/codec';
+import type { Connection } from '../connection';
+import { OutFrame } from '../outbound';
+import { pushToLocal, type RoutedPublish, type Router } from '../routing/router';
 import type { BusMessage, ClusterBus } from './bus';
+import type { ClusterHost } from './host';
 import type { Ownership } from './ownership';
-
-/** Stored copies read at once when redelivering after a bus outage. */
-const REDELIVERY_PAGE = 256;
 
 interface RemoteSession {
   node: string;
   fence: number;
 }
 
-export class Cluster {
+export class ClusterRouter implements Router {
   /** Sessions on other nodes: client id → node and fence. */
   private readonly remote = new Map<string, RemoteSession>();
   private renewTimer: ReturnType<typeof setInterval> | null = null;
@@ -26,27 +26,32 @@ export class Cluster {
   private readonly heard = new Map<string, number>();
 
   constructor(
-    private readonly broker: Broker,
-    readonly bus: ClusterBus,
-    readonly ownership: Ownership,
-    /** False for a single node: the hot path then skips remote routing. */
-    readonly enabled: boolean,
+    private readonly host: ClusterHost,
+    private readonly bus: ClusterBus,
+    private readonly ownership: Ownership & { close?(): Promise<void> },
   ) {}
 
   get nodeId(): string {
     return this.bus.nodeId;
   }
 
-  /** Publishes can be routed everywhere they must go. */
   get ready(): boolean {
-    return !this.enabled || this.bus.healthy;
+    return this.bus.healthy;
+  }
+
+  get busState(): 'ok' | 'down' {
+    return this.bus.healthy ? 'ok' : 'down';
+  }
+
+  /** The other nodes' sessions are live and own their temporary subscriptions: a new session of a client removes its own leftovers. */
+  async removeOrphanedTemporary(): Promise<number> {
+    return 0;
   }
 
   async start(): Promise<void> {
     await this.bus.start((message, from) => this.receive(message, from));
-    if (!this.enabled) return;
     this.bus.onRecovered(() => {
-      this.resynchronise().catch((error: Error) => this.broker.log.error(`cluster resynchronisation failed: ${error.message}`));
+      this.resynchronise().catch((error: Error) => this.host.log.error(`cluster resynchronisation failed: ${error.message}`));
     });
     this.bus.broadcast({ t: 'hello', node: this.nodeId });
     if (Number.isFinite(this.ownership.leaseMs)) {
@@ -58,76 +63,92 @@ export class Cluster {
   async stop(): Promise<void> {
     if (this.renewTimer) clearInterval(this.renewTimer);
     await this.bus.stop();
+    await this.ownership.close?.();
   }
 
   /**
    * Makes this node the one owner of the session's client id. Throws when
    * another node claimed it in the meantime, so at most one session survives a race.
    */
-  async claim(session: Session): Promise<void> {
-    const fence = await this.ownership.claim(session.clientId);
-    session.fence = fence;
-    if (this.enabled && !(await this.ownership.holds(session.clientId, fence))) {
+  async claim(connection: Connection): Promise<void> {
+    const fence = await this.ownership.claim(connection.clientId);
+    connection.fence = fence;
+    if (!(await this.ownership.holds(connection.clientId, fence))) {
       // The newer claim owns the client id now, its temporary subscriptions
       // included: this session's end must leave them alone, as after a takeover.
-      session.takenOver = true;
-      throw new Error(`client id '${session.clientId}' was claimed by another node meanwhile`);
+      connection.takenOver = true;
+      throw new Error(`client id '${connection.clientId}' was claimed by another node meanwhile`);
     }
-    this.remote.delete(session.clientId);
-    if (this.enabled) this.bus.broadcast({ t: 'session', cl: session.clientId, node: this.nodeId, fence });
+    this.remote.delete(connection.clientId);
+    this.bus.broadcast({ t: 'session', cl: connection.clientId, node: this.nodeId, fence });
   }
 
-  released(session: Session): void {
-    if (session.fence === 0) return;
-    this.ownership.release(session.clientId, session.fence).catch((error: Error) => {
-      this.broker.log.warn(`releasing ${session.describe()}: ${error.message}`);
+  released(connection: Connection): void {
+    if (connection.fence === 0) return;
+    this.ownership.release(connection.clientId, connection.fence).catch((error: Error) => {
+      this.host.log.warn(`releasing ${connection.describe()}: ${error.message}`);
     });
-    if (this.enabled) this.bus.broadcast({ t: 'ended', cl: session.clientId, node: this.nodeId, fence: session.fence });
+    this.bus.broadcast({ t: 'ended', cl: connection.clientId, node: this.nodeId, fence: connection.fence });
   }
 
   subscribed(clientId: string, channel: string, persistent: boolean): void {
-    if (this.enabled) this.bus.broadcast({ t: 'sub', cl: clientId, cn: channel, pr: persistent });
+    this.bus.broadcast({ t: 'sub', cl: clientId, cn: channel, pr: persistent });
   }
 
   unsubscribed(clientId: string, channels: string[]): void {
-    if (this.enabled && channels.length > 0) this.bus.broadcast({ t: 'unsub', cl: clientId, cns: channels });
-  }
-
-  /** The node holding a client's session elsewhere, if any. */
-  nodeOf(clientId: string): string | undefined {
-    return this.remote.get(clientId)?.node;
+    if (channels.length > 0) this.bus.broadcast({ t: 'unsub', cl: clientId, cns: channels });
   }
 
   isOnline(clientId: string): boolean {
-    return this.broker.sessions.has(clientId) || this.remote.has(clientId);
+    return this.host.sessions.has(clientId) || this.remote.has(clientId);
   }
 
-  /** One bus message per node that holds subscribers of this publish. */
-  forward(nodes: Iterable<string>, message: Extract<BusMessage, { t: 'pub' }>): void {
+  /** Protocol 10.3: one bus message per node that holds subscribers of this publish, whatever their number there. */
+  route(recipients: Iterable<string>, frame: OutFrame, publish: RoutedPublish): number {
+    const nodes = new Set<string>();
+    const reached = pushToLocal(this.host.sessions, recipients, frame, publish, (clientId) => {
+      const node = this.remote.get(clientId)?.node;
+      if (node) nodes.add(node);
+    });
+    if (nodes.size === 0) return reached;
+    const message: BusMessage = { t: 'pub', cn: publish.channel, dt: publish.data, cl: publish.sender };
+    if (publish.id !== undefined) message.id = publish.id;
     for (const node of nodes) this.bus.send(node, message);
+    return reached + nodes.size;
+  }
+
+  /** A publish routed here by another node: to this node's subscribers of the channel; QoS 1 copies are in shared storage already, under `id`. */
+  private deliverRouted(publish: RoutedPublish): void {
+    const subscribers = this.host.index.subscribers(publish.channel);
+    if (!subscribers) return;
+    const frame = new OutFrame(encodePush(publish.channel, publish.data, publish.sender, publish.id === undefined ? '' : { id: publish.id }));
+    pushToLocal(this.host.sessions, subscribers.keys(), frame, publish);
   }
 
   private receive(message: BusMessage, from: string): void {
-    const { broker } = this;
+    const { host } = this;
     this.heard.set(from, Date.now());
     switch (message.t) {
-      case 'pub':
-        broker.publisher.deliverLocal(message.cn, message.dt, message.cl, message.id);
+      case 'pub': {
+        const publish: RoutedPublish = { channel: message.cn, data: message.dt, sender: message.cl };
+        if (message.id !== undefined) publish.id = message.id;
+        this.deliverRouted(publish);
         return;
+      }
       case 'sub':
-        broker.index.add({ clientId: message.cl, channel: message.cn, persistent: message.pr });
+        host.index.add({ clientId: message.cl, channel: message.cn, persistent: message.pr });
         return;
       case 'unsub':
-        for (const channel of message.cns) broker.index.remove(message.cl, channel);
+        for (const channel of message.cns) host.index.remove(message.cl, channel);
         return;
       case 'session': {
-        const local = broker.sessions.get(message.cl);
+        const local = host.sessions.get(message.cl);
         // A local session still claiming (fence 0) is left to its claim: when
         // its fence is the older one, holds() fails there; when it is the
         // newer one, the other node closes its session on our announcement.
         // Closing it here would end both sessions of a race.
         if (local && local.fence !== 0 && local.fence < message.fence) {
-          broker.log.info(`${local.describe()} taken over by a session on node ${message.node}`);
+          host.log.info(`${local.describe()} taken over by a session on node ${message.node}`);
           local.takenOver = true;
           local.close(`taken over by a session on node ${message.node}`);
         }
@@ -181,16 +202,16 @@ export class Cluster {
     if (!this.bus.healthy) return;
     this.bus.broadcast({ t: 'alive', node: this.nodeId });
     const silentSince = Date.now() - this.ownership.leaseMs;
-    for (const node of new Set([...this.remote.values()].map((session) => session.node))) {
+    for (const node of new Set([...this.remote.values()].map((connection) => connection.node))) {
       if ((this.heard.get(node) ?? 0) >= silentSince) continue;
       const forgotten = this.forgetNode(node);
       this.heard.delete(node);
-      this.broker.log.warn(`cluster node ${node} silent for ${this.ownership.leaseMs} ms: its ${forgotten} session(s) are taken as ended`);
+      this.host.log.warn(`cluster node ${node} silent for ${this.ownership.leaseMs} ms: its ${forgotten} session(s) are taken as ended`);
     }
   }
 
   private localSessions(): Array<[string, number]> {
-    return [...this.broker.sessions.values()].map((session) => [session.clientId, session.fence]);
+    return [...this.host.sessions.values()].map((connection) => [connection.clientId, connection.fence]);
   }
 
   /**
@@ -203,53 +224,25 @@ export class Cluster {
     this.ownership.renew(held).then((lost) => {
       this.lastRenewal = Date.now();
       for (const clientId of lost) {
-        const session = this.broker.sessions.get(clientId);
-        if (!session) continue;
-        session.takenOver = true;
-        session.close('ownership lost to another node');
+        const connection = this.host.sessions.get(clientId);
+        if (!connection) continue;
+        connection.takenOver = true;
+        connection.close('ownership lost to another node');
       }
     }, (error: Error) => {
       if (Date.now() - this.lastRenewal < this.ownership.leaseMs) return;
-      this.broker.log.error(`cannot renew session ownership for ${this.ownership.leaseMs} ms (${error.message}): closing every session`);
-      for (const session of [...this.broker.sessions.values()]) session.close('ownership cannot be proven');
+      this.host.log.error(`cannot renew session ownership for ${this.ownership.leaseMs} ms (${error.message}): closing every session`);
+      for (const connection of [...this.host.sessions.values()]) connection.close('ownership cannot be proven');
     });
   }
 
-  /**
-   * After a bus outage: subscriptions from storage, sessions from the other
-   * nodes, and the QoS 1 copies waiting for this node's sessions.
-   */
+
+  /** After a bus outage: sessions from the other nodes; subscriptions and stored copies through the host. */
   private async resynchronise(): Promise<void> {
-    this.broker.log.info('cluster bus recovered: resynchronising subscriptions and sessions');
-    await this.broker.reloadSubscriptions();
+    this.host.log.info('cluster bus recovered: resynchronising subscriptions and sessions');
     this.remote.clear();
     this.bus.broadcast({ t: 'hello', node: this.nodeId });
     this.bus.broadcast({ t: 'sessions', node: this.nodeId, list: this.localSessions() });
-    await this.redeliver();
-  }
-
-  /**
-   * A QoS 1 publish acknowledged just before or during the outage is stored,
-   * but its forward to this node may have been lost with the bus, and a live
-   * session gets stored copies only at its start (JMQT 5). Pushing what is
-   * waiting now keeps "at least once" without waiting for a reconnect; a copy
-   * that did arrive comes twice, which QoS 1 allows.
-   */
-  private async redeliver(): Promise<void> {
-    const { broker } = this;
-    const waiting = await broker.storage.queuedCounts();
-    let pushed = 0;
-    for (const session of [...broker.sessions.values()]) {
-      if (!waiting.get(session.clientId)) continue;
-      // Pages, and deferred once the client's outbound side is full: the copies stay stored.
-      for (let after = 0; session.inSession && !session.outboundFull;) {
-        const page = await broker.storage.queuedPage(session.clientId, after, REDELIVERY_PAGE);
-        if (page.length === 0) break;
-        for (const message of page) session.pushQos1(storedPush(message));
-        pushed += page.length;
-        after = page[page.length - 1]!.seq;
-      }
-    }
-    if (pushed > 0) broker.log.info(`cluster bus recovered: pushed ${pushed} stored QoS 1 message(s) again to this node's sessions`);
+    await this.host.resynchronise();
   }
 }
