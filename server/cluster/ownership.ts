@@ -16,13 +16,19 @@ export interface Ownership {
   readonly leaseMs: number;
 }
 
-/** A single node owns every client id it serves. */
+/**
+ * A single node owns every client id it serves. One counter for all client
+ * ids keeps fences growing after a release too, with nothing kept per
+ * client id once it is released.
+ */
 export class LocalOwnership implements Ownership {
   readonly leaseMs = Number.POSITIVE_INFINITY;
+  /** Client id → fence of its current claim. */
   private readonly fences = new Map<string, number>();
+  private lastFence = 0;
 
   async claim(clientId: string): Promise<number> {
-    const fence = (this.fences.get(clientId) ?? 0) + 1;
+    const fence = ++this.lastFence;
     this.fences.set(clientId, fence);
     return fence;
   }

@@ -58,6 +58,7 @@ export class RawClient {
   closed = false;
   private waiters: Array<{ match: (packet: Received) => boolean; resolve: (packet: Received) => void }> = [];
   private closeWaiters: Array<() => void> = [];
+  private barriers = 0;
   private constructor(private readonly sendText: (text: string) => void, private readonly end: () => void) {}
 
   static async open(transport: Transport, port: number): Promise<RawClient> {
@@ -155,9 +156,54 @@ export class RawClient {
     });
   }
 
-  /** Resolves after `ms` of quiet, to assert that nothing (more) arrives. */
+  /**
+   * Resolves once the broker has handled every packet sent on this connection
+   * before it, and this client holds every packet the broker wrote to it
+   * meanwhile: one connection's packets are handled in order and its answers
+   * written in order. The way to show that nothing (more) arrives here: for a
+   * packet another connection would cause, barrier that one first, then this
+   * one. In a session it is `hb` → `hbAck`; `beforeSession`, where hb gets no
+   * answer, a `sub` the broker refuses with 7 and that changes nothing.
+   * Rejects at once if the connection closes first.
+   */
+  barrier({ beforeSession = false, ms = 3000 }: { beforeSession?: boolean; ms?: number } = {}): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('barrier on a closed connection'));
+    const cn = `barrier-${++this.barriers}`;
+    const match = beforeSession
+      ? (packet: Received) => 'subAck' in packet && packet['subAck']['cn'] === cn
+      : (packet: Received) => 'hbAck' in packet;
+    return new Promise((resolve, reject) => {
+      const settle = (error?: Error) => {
+        clearTimeout(timer);
+        this.waiters = this.waiters.filter((waiter) => waiter.resolve !== answered);
+        this.closeWaiters = this.closeWaiters.filter((waiter) => waiter !== closed);
+        if (error) reject(error);
+        else resolve();
+      };
+      const answered = (packet: Received) => {
+        const status = packet['subAck']?.['st'];
+        settle(beforeSession && status !== 7 ? new Error(`the barrier sub was answered ${status}, not 7: is there a session already?`) : undefined);
+      };
+      const closed = () => settle(new Error('connection closed before the barrier was answered'));
+      const timer = setTimeout(() => settle(new Error(`no answer to the barrier within ${ms} ms; received: ${JSON.stringify(this.received.slice(-5))}`)), ms);
+      this.waiters.push({ match, resolve: answered });
+      this.closeWaiters.push(closed);
+      this.send(beforeSession ? { sub: { cn, pr: 0 } } : { hb: {} });
+    });
+  }
+
+  /** Lets `ms` pass, for a timer under test (idle timeout, connect deadline). Not to show that nothing arrives: barrier() does. */
   static pause(ms: number): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, ms));
+  }
+}
+
+/** Polls `condition` (a fact outside any connection, such as broker state) until it holds; fails after `ms`. */
+export async function waitFor(condition: () => boolean | Promise<boolean>, what = 'condition', ms = 3000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > until) throw new Error(`${what} not met within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 

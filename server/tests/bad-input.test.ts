@@ -106,7 +106,10 @@ describe('bad input: clear errors, no crash, other sessions undisturbed', () => 
       }
       client.rawSocket!.write('\0');
     }
-    await RawClient.pause(300);
+    // Each socket's bytes are handled once it answers a barrier, or it was closed (a frame over MAX_PACKET_BYTES).
+    await Promise.all(clients.map((client) => client.barrier({ beforeSession: true }).catch((error: Error) => {
+      if (!client.closed) throw error;
+    })));
     for (const client of clients) client.close();
     await stillWorks('after-random');
   });

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { RawClient, startTestBroker } from '../testing/harness';
+import { RawClient, startTestBroker, waitFor } from '../testing/harness';
 import type { Application, Peer } from '../hooks';
 import { Status } from '../../shared/status';
 
@@ -40,7 +40,7 @@ describe('application hooks (JMQT 6)', () => {
       validateUnsubscription: (channel, peer) => { seen(`unsub ${channel}`, peer); return Status.OK; },
       validatePublish: async (channel, data, qos, peer) => {
         seen(`pub ${channel} ${JSON.stringify(data)} ${qos}`, peer);
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        await new Promise((resolve) => setTimeout(resolve, 20)); // a slow validator, answering after the next packet came
         if (channel === 'reject') throw new Error('pub hook bug');
         return Status.OK;
       },
@@ -69,7 +69,8 @@ describe('application hooks (JMQT 6)', () => {
       assert.deepEqual(await client.request({ pub: { cn: '$echo', dt: [1], id: 'c' } }, 'pubAck'), { st: 1, id: 'c', dt: { echo: [1] } });
       client.send({ disconn: {} });
       await client.waitClosed();
-      await RawClient.pause(100);
+      // The connection close notifier is the last hook of a connection.
+      await waitFor(() => calls.includes('close:h:WEB_SOCKET'), 'the connection close notifier');
       assert.deepEqual(calls, [
         'auth::WEB_SOCKET', 'auth::WEB_SOCKET', 'conn::WEB_SOCKET', 'sub secret true:h:WEB_SOCKET', 'sub explode false:h:WEB_SOCKET',
         'sub fine false:h:WEB_SOCKET', 'unsub fine:h:WEB_SOCKET', 'pub reject 1 1:h:WEB_SOCKET', 'pub late {"a":1} 1:h:WEB_SOCKET',

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { connectClient, RawClient, startTestBroker } from '../testing/harness';
+import { connectClient, RawClient, startTestBroker, waitFor } from '../testing/harness';
 
 describe('limits: each refused with a status or a close, counted and visible in /api/stats', () => {
   it('MAX_CHANNEL_LENGTH: longer channel names are refused with 11', async () => {
@@ -50,12 +50,14 @@ describe('limits: each refused with a status or a close, counted and visible in 
     const broker = await startTestBroker({ MAX_CONNECTIONS_PER_ADDRESS: 3 });
     try {
       const open = await Promise.all([1, 2, 3].map(() => RawClient.open('tcp', broker.ports.socket)));
-      await RawClient.pause(100);
+      // Answered: the broker admitted and serves all three.
+      await Promise.all(open.map((client) => client.barrier({ beforeSession: true })));
       const refused = await RawClient.open('tcp', broker.ports.socket);
       await refused.waitClosed(2000);
       open[0]!.close();
       await open[0]!.waitClosed();
-      await RawClient.pause(100);
+      // Its place is given back when the broker's side of the socket closes, before the connection leaves the broker's set.
+      await waitFor(() => broker.broker.connections.size === 2, 'the broker to see the close');
       const admitted = await RawClient.open('ws', broker.ports.webSocket);
       assert.equal((await admitted.request({ auth: { dt: { client_name: 'x' } } }, 'authAck'))['st'], 1);
       assert.equal(broker.broker.counters.limitHits['MAX_CONNECTIONS_PER_ADDRESS'], 1);
@@ -69,7 +71,10 @@ describe('limits: each refused with a status or a close, counted and visible in 
     const broker = await startTestBroker({ CONNECTION_RATE_PER_ADDRESS: 5 });
     try {
       const clients = await Promise.all(Array.from({ length: 8 }, () => RawClient.open('tcp', broker.ports.socket)));
-      await RawClient.pause(300);
+      // Each connection was either admitted (it answers a barrier) or closed by the broker.
+      await Promise.all(clients.map((client) => client.barrier({ beforeSession: true }).catch((error: Error) => {
+        if (!client.closed) throw error;
+      })));
       assert.ok(clients.filter((client) => client.closed).length >= 3, 'connections past the rate are closed');
       assert.ok((broker.broker.counters.limitHits['CONNECTION_RATE_PER_ADDRESS'] ?? 0) >= 3);
       for (const client of clients) client.close();
@@ -87,6 +92,7 @@ describe('limits: each refused with a status or a close, counted and visible in 
       clearInterval(chatter);
       assert.equal(broker.broker.counters.limitHits['CONNECT_TIMEOUT_SECONDS'], 1);
       const prompt = await connectClient(broker, 'prompt');
+      // Time passes beyond the 1 s connect deadline (the sweep runs once a second).
       await RawClient.pause(2200);
       assert.equal(prompt.closed, false, 'a session is not subject to the connect deadline');
       prompt.close();
@@ -108,7 +114,8 @@ describe('limits: each refused with a status or a close, counted and visible in 
         for (let n = 1; n <= 5; n++) statuses.push((await pub.request({ pub: { cn: 'q', dt: n, q: 1, id: String(n) } }, 'pubAck', { id: String(n) }))['st']);
         const back = await connectClient(broker, 'away');
         await back.seen('push', { cn: 'q', dt: policy === 'drop-oldest' ? 5 : 3 });
-        await RawClient.pause(200);
+        // The conn is handled once the stored copies are replayed.
+        await back.barrier();
         const delivered = back.all('push').filter((push) => push['cn'] === 'q').map((push) => push['dt']);
         if (policy === 'drop-oldest') {
           assert.deepEqual(statuses, [1, 1, 1, 1, 1]);

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { connectClient, RawClient, startTestBroker, type TestBroker } from '../testing/harness';
+import { connectClient, RawClient, startTestBroker, waitFor, type TestBroker } from '../testing/harness';
 
 describe('publish and push (JMQT 5 "Channels", "Publish and push")', () => {
   let broker: TestBroker;
@@ -15,7 +15,8 @@ describe('publish and push (JMQT 5 "Channels", "Publish and push")', () => {
     const push = sub.next('push', { cn: 'news' });
     pub.send({ pub: { cn: 'news', dt: { text: 'héllo ✓' }, q: 0 } });
     assert.deepEqual(await push, { cn: 'news', dt: { text: 'héllo ✓' }, cl: 'q0-pub' });
-    await RawClient.pause(200);
+    // An echo or a pubAck would have been written to pub while its pub was handled.
+    await pub.barrier();
     assert.equal(pub.all('push').filter((p) => p['cn'] === 'news').length, 0);
     assert.equal(pub.all('pubAck').length, 0);
     sub.close();
@@ -41,7 +42,7 @@ describe('publish and push (JMQT 5 "Channels", "Publish and push")', () => {
     await sub.request({ sub: { cn: 'leave-me', pr: 1 } }, 'subAck', { st: 1 });
     await sub.request({ unsub: { cn: 'leave-me' } }, 'unsubAck', { st: 1 });
     await pub.request({ pub: { cn: 'leave-me', dt: 'x', q: 1, id: 'u1' } }, 'pubAck', { st: 1 });
-    await RawClient.pause(200);
+    await sub.barrier();
     assert.equal(sub.all('push').filter((p) => p['cn'] === 'leave-me').length, 0);
     sub.close();
     pub.close();
@@ -128,8 +129,8 @@ describe('publish and push (JMQT 5 "Channels", "Publish and push")', () => {
     await pub.request({ pub: { cn: 'dedupe', dt: 'x', q: 1, id: 'same' } }, 'pubAck', { st: 1 });
     await pub.request({ pub: { cn: 'dedupe', dt: 'x', q: 1, id: 'same' } }, 'pubAck', { st: 1, id: 'same' });
     await pub.request({ pub: { cn: 'dedupe', dt: 'y', q: 1, id: 'other' } }, 'pubAck', { st: 1 });
-    await waitFor(async () => sub.all('push').filter((p) => p['cn'] === 'dedupe').length >= 2);
-    await RawClient.pause(200);
+    // Every push of an acknowledged pub was written before its pubAck.
+    await sub.barrier();
     assert.deepEqual(sub.all('push').filter((p) => p['cn'] === 'dedupe').map((p) => p['dt']), ['x', 'y']);
     sub.close();
     pub.close();
@@ -150,7 +151,8 @@ describe('publish and push (JMQT 5 "Channels", "Publish and push")', () => {
     await pub.request({ pub: { cn: 'weather', dt: null, q: 1, rt: 1, id: 'clear' } }, 'pubAck', { st: 1 });
     const late = await connectClient(broker, 'late-sub');
     await late.request({ sub: { cn: 'weather', pr: 0 } }, 'subAck', { st: 1 });
-    await RawClient.pause(200);
+    // A retained message would follow the subAck, within the handling of the sub.
+    await late.barrier();
     assert.equal(late.all('push').filter((p) => p['cn'] === 'weather').length, 0);
     pub.close(); sub.close(); late.close();
   });
@@ -224,11 +226,3 @@ describe('publish and push (JMQT 5 "Channels", "Publish and push")', () => {
     client.close();
   });
 });
-
-async function waitFor(condition: () => Promise<boolean>, ms = 3000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

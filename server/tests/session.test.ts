@@ -102,6 +102,7 @@ describe('sessions (JMQT 5 "Sessions")', () => {
 
   it('every inbound packet resets the idle timer', async () => {
     const client = await connectClient(broker, 'chatty');
+    // Time passes for the idle timer under test: 5 s in all, past ts = 3 s, but never 3 s without a packet.
     for (let i = 0; i < 5; i++) {
       await RawClient.pause(1000);
       await client.request({ hb: {} }, 'hbAck');

@@ -47,7 +47,7 @@ describe('transports: TCP, WebSocket, TLS socket and TLS WebSocket (JMQT 1)', ()
     const answers = client.next('authAck');
     const socket = client.rawSocket!;
     socket.write('{"auth":{"dt":{"client_');
-    await RawClient.pause(50);
+    await RawClient.pause(50); // so the two halves reach the broker as separate reads
     socket.write('name":"split"}}}\0{"auth":{"dt":{"client_name":"two"}}}\0');
     assert.equal((await answers)['cl'], 'split');
     assert.equal((await client.seen('authAck', { cl: 'two' }))['st'], 1);

@@ -202,6 +202,7 @@ describe('SDK against a real broker', () => {
         const event = await dropped;
         assert.equal(event.willReconnect, false);
         assert.match(event.reason, /^taken over by a newer session \(code 4000/);
+        // Time for the reconnect timer under test: six times its 50 ms delay, and older did not come back.
         await new Promise((resolve) => setTimeout(resolve, 300));
         assert.equal(older.state, 'closed');
         assert.equal(newer.state, 'session');

@@ -154,7 +154,7 @@ test('matches acks by channel (FIFO) and by id with several requests in flight',
   ];
   const wire = answers.map((a) => JSON.stringify(a) + '\0').join('');
   socket.write(wire.slice(0, 50));
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  await new Promise((resolve) => setTimeout(resolve, 20)); // so the client reads the two parts separately
   socket.write(wire.slice(50));
   assert.deepEqual(await subA1, { status: 1, channel: 'a' });
   assert.deepEqual(await subB, { status: 11, channel: 'b' });
@@ -267,6 +267,7 @@ test('disconnect sends disconn, closes, and does not reconnect', async () => {
   await openSession(server, client);
   await client.disconnect();
   assert.equal((await server.next()).type, 'disconn');
+  // Time for the reconnect timer under test: five times its 10 ms delay, and no reconnect came.
   await new Promise((resolve) => setTimeout(resolve, 50));
   assert.deepEqual(states, ['connecting', 'open', 'session', 'closed']);
   assert.equal(server.sockets.length, 1);
@@ -302,6 +303,7 @@ test('reconnect keeps trying while the server is away, and gives up when auth is
   const port = server.port;
   await server.close();
   await assert.rejects(client.auth({ client_name: 'c1' }), (error: JmqtError) => error.status === 9);
+  // Time for the reconnect timer under test: 150 ms hold at least two attempts 20 to 40 ms apart.
   await new Promise((resolve) => setTimeout(resolve, 150));
   assert.ok(states.filter((s) => s === 'reconnecting').length >= 2, states.join());
   // The broker comes back on the same port and refuses the credentials.

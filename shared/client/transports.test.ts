@@ -19,6 +19,12 @@ function record(transport: Transport): string[] {
   return events;
 }
 
+/** The TCP socket under a NodeSocketTransport (private), to await its own events. */
+const socketOf = (transport: NodeSocketTransport) => (transport as unknown as { socket: net.Socket }).socket;
+
+/** Resolves once `socket` emitted 'close', the last event a socket emits: nothing of that connection can follow. */
+const socketClosed = (socket: net.Socket): Promise<unknown> => (socket.closed ? Promise.resolve() : once(socket, 'close'));
+
 const waitFor = async (check: () => boolean, what: string) => {
   for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
   assert.ok(check(), `timed out waiting for ${what}`);
@@ -81,8 +87,9 @@ test('a connection that cannot be made reports only close, once', async () => {
   const transport = new NodeSocketTransport({ host: '127.0.0.1', port });
   const events = record(transport);
   transport.connect();
+  const socket = socketOf(transport);
   await waitFor(() => events.length > 0, 'close');
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  await socketClosed(socket);
   assert.equal(events.length, 1);
   assert.match(events[0], /^close:.*ECONNREFUSED/);
   await assert.rejects(transport.send('x'));
@@ -96,11 +103,12 @@ test('close() reports synchronously; the old socket stays silent after a reconne
   const events = record(transport);
   transport.connect();
   await waitFor(() => events.length === 2, 'open and hello');
+  const old = socketOf(transport);
   transport.close('bye');
   assert.deepEqual(events, ['open', 'message:hello', 'close:bye']);
   transport.connect();
   await waitFor(() => events.length === 5, 'second open and hello');
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  await socketClosed(old);
   assert.deepEqual(events.slice(3), ['open', 'message:hello']);
   transport.close();
   server.close();
