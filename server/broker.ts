@@ -13,7 +13,7 @@ import type { Config } from './config';
 import { Connection, type ConnectionHost } from './connection';
 import { ClientExpiry } from './expiry';
 import type { HandlerContext } from './handlers/context';
-import { dispatchText } from './handlers';
+import { Dispatcher } from './handlers';
 import type { Application, Peer } from './hooks';
 import { ConnectionGuard, connectionCap } from './limits/connection-guard';
 import { PublishRate } from './limits/publish-rate';
@@ -46,6 +46,7 @@ export class Broker implements ConnectionHost, HandlerContext, ClusterHost, Tran
   readonly router: Router;
   readonly publisher: Publisher;
   readonly replayer: Replayer;
+  readonly dispatcher: Dispatcher = new Dispatcher(this);
   readonly queueDepths: QueueDepths;
   readonly metrics: BrokerMetrics;
   readonly outboundLimit: number;
@@ -150,11 +151,6 @@ export class Broker implements ConnectionHost, HandlerContext, ClusterHost, Tran
     this.connections.add(connection);
     this.log.debug(`connection opened from ${remoteHost} over ${protocol}`);
     return connection;
-  }
-
-  handleText(connection: Connection, text: string): void | Promise<void> {
-    this.counters.packetsIn++;
-    return dispatchText(this, connection, text);
   }
 
   countOut(pushes: number): void {

@@ -16,7 +16,8 @@ export type SessionState = 'open' | 'session' | 'closed';
 
 /** What a connection needs of the broker; keeps connection.ts free of broker internals (ARCHITECTURE rule 13). */
 export interface ConnectionHost {
-  handleText(connection: Connection, text: string): void | Promise<void>;
+  /** Handles each inbound packet's text; may answer a Promise, and the next packet waits for it. */
+  readonly dispatcher: { handleText(connection: Connection, text: string): void | Promise<void> };
   sessionClosed(connection: Connection, reason: string): void;
   countOut(pushes: number): void;
   countPacketOut(type: string): void;
@@ -106,7 +107,7 @@ export class Connection implements Peer {
   private run(text: string): void {
     let pending: void | Promise<void>;
     try {
-      pending = this.host.handleText(this, text);
+      pending = this.host.dispatcher.handleText(this, text);
     } catch (error) {
       this.fail(error);
       return;

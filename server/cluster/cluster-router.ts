@@ -7,7 +7,8 @@
 import { encodePush } from '../../shared/codec';
 import type { Connection } from '../connection';
 import { OutFrame } from '../outbound';
-import { pushToLocal, type RoutedPublish, type Router } from '../routing/router';
+import { pushToLocal } from '../routing/local-router';
+import type { RoutedPublish, Router } from '../routing/router';
 import type { BusMessage, ClusterBus } from './bus';
 import type { ClusterHost } from './host';
 import type { Ownership } from './ownership';

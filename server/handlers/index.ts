@@ -16,7 +16,17 @@ import { handlePub } from './pub';
 import { handlePushAck } from './push-ack';
 import { handleDisconn } from './disconn';
 
-export function dispatchText(ctx: HandlerContext, connection: Connection, text: string): void | Promise<void> {
+/** The dispatcher of one broker: connections hand it each inbound packet's text. */
+export class Dispatcher {
+  constructor(private readonly ctx: HandlerContext) {}
+
+  handleText(connection: Connection, text: string): void | Promise<void> {
+    this.ctx.counters.packetsIn++;
+    return dispatchText(this.ctx, connection, text);
+  }
+}
+
+function dispatchText(ctx: HandlerContext, connection: Connection, text: string): void | Promise<void> {
   const result = decode(text);
   if (!result.ok) return answerMalformed(ctx, connection, result);
   const packet = result.packet;

@@ -3,16 +3,15 @@
  * here, and nothing needs telling to anyone.
  */
 import type { Connection } from '../connection';
-import { LocalOwnership } from '../cluster/ownership';
 import type { OutFrame } from '../outbound';
 import type { Storage } from '../storage/storage';
-import { pushToLocal, type RoutedPublish, type Router } from './router';
+import type { RoutedPublish, Router } from './router';
 
 export class LocalRouter implements Router {
   readonly ready = true;
   readonly busState = 'single node';
-  /** Fences order the sessions of one client id here too: the newest one owns it. */
-  private readonly ownership = new LocalOwnership();
+  /** Fences order the sessions of one client id here too (the newest is the larger); one counter serves every id. */
+  private lastFence = 0;
 
   constructor(readonly nodeId: string, private readonly sessions: ReadonlyMap<string, Connection>) {}
 
@@ -26,12 +25,10 @@ export class LocalRouter implements Router {
   }
 
   async claim(connection: Connection): Promise<void> {
-    connection.fence = await this.ownership.claim(connection.clientId);
+    connection.fence = ++this.lastFence;
   }
 
-  released(connection: Connection): void {
-    void this.ownership.release(connection.clientId, connection.fence);
-  }
+  released(): void {}
 
   subscribed(): void {}
 
@@ -44,4 +41,32 @@ export class LocalRouter implements Router {
   route(recipients: Iterable<string>, frame: OutFrame, publish: RoutedPublish): number {
     return pushToLocal(this.sessions, recipients, frame, publish);
   }
+}
+
+/**
+ * The local half of every route: pushes to the recipients with a session
+ * here, calls `elsewhere` with the others. Answers how many it pushed to.
+ */
+export function pushToLocal(
+  sessions: ReadonlyMap<string, Connection>,
+  recipients: Iterable<string>,
+  frame: OutFrame,
+  publish: RoutedPublish,
+  elsewhere?: (clientId: string) => void,
+): number {
+  const { sender } = publish;
+  const qos1 = publish.id !== undefined;
+  let reached = 0;
+  for (const clientId of recipients) {
+    if (clientId === sender) continue;
+    const connection = sessions.get(clientId);
+    if (connection) {
+      if (qos1) connection.pushQos1(frame);
+      else connection.pushQos0(frame);
+      reached++;
+    } else if (elsewhere) {
+      elsewhere(clientId);
+    }
+  }
+  return reached;
 }

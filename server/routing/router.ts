@@ -45,31 +45,3 @@ export interface Router {
    */
   route(recipients: Iterable<string>, frame: OutFrame, publish: RoutedPublish): number;
 }
-
-/**
- * The local half of every route: pushes to the recipients with a session
- * here, calls `elsewhere` with the others. Answers how many it pushed to.
- */
-export function pushToLocal(
-  sessions: ReadonlyMap<string, Connection>,
-  recipients: Iterable<string>,
-  frame: OutFrame,
-  publish: RoutedPublish,
-  elsewhere?: (clientId: string) => void,
-): number {
-  const { sender } = publish;
-  const qos1 = publish.id !== undefined;
-  let reached = 0;
-  for (const clientId of recipients) {
-    if (clientId === sender) continue;
-    const connection = sessions.get(clientId);
-    if (connection) {
-      if (qos1) connection.pushQos1(frame);
-      else connection.pushQos0(frame);
-      reached++;
-    } else if (elsewhere) {
-      elsewhere(clientId);
-    }
-  }
-  return reached;
-}
