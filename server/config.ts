@@ -68,9 +68,9 @@ const schema = {
    */
   QUEUE_POLICY: { default: 'reject-publisher', kind: { type: 'enum', values: ['reject-publisher', 'drop-oldest'] } },
   /** Messages one client may publish per second (control requests included); over it the broker stops reading from it until the budget refills; 0: no limit. */
-  PUBLISH_RATE_MESSAGES: { default: 20_000, kind: { type: 'int', min: 0, max: 2 ** 31 - 1 } },
+  PUBLISH_RATE_MESSAGES: { default: 50_000, kind: { type: 'int', min: 0, max: 2 ** 31 - 1 } },
   /** Bytes one client may publish per second, control answers included; throttled like PUBLISH_RATE_MESSAGES; 0: no limit. */
-  PUBLISH_RATE_BYTES: { default: 20 * 1024 * 1024, kind: { type: 'int', min: 0, max: 2 ** 31 - 1 } },
+  PUBLISH_RATE_BYTES: { default: 32 * 1024 * 1024, kind: { type: 'int', min: 0, max: 2 ** 31 - 1 } },
   /** Persistent state (subscriptions, queued QoS 1 copies) of a client id unseen this long is removed, seconds, across restarts; 0: never. */
   SESSION_EXPIRY_SECONDS: { default: 7 * 86400, kind: { type: 'int', min: 0, max: 2 ** 31 - 1 } },
   /** Every TCP and WebSocket connection starts with a PROXY protocol v2 header (HAProxy `send-proxy-v2`) giving the real client address. */
