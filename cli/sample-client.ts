@@ -1,5 +1,5 @@
 /**
- * The original sample socket client (JMQT 7) as a Node CLI:
+ * The original sample socket client (protocol 9.4) as a Node CLI:
  *
  *   tsx cli/sample-client.ts [--host H] [--port P] [--tls [--insecure]] [--name pyclient1]
  *
@@ -14,7 +14,7 @@ import { NodeSocketTransport } from '../shared/client/node/index';
 const { values: args } = parseArgs({
   options: {
     host: { type: 'string', default: 'localhost' },
-    port: { type: 'string' }, // default 8010, or 8012 with --tls (JMQT 1)
+    port: { type: 'string' }, // default 8010, or 8012 with --tls (protocol 1.1)
     tls: { type: 'boolean', default: false },
     insecure: { type: 'boolean', default: false }, // accept a self-signed broker certificate
     name: { type: 'string', default: 'pyclient1' },
@@ -41,7 +41,7 @@ client.on('disconnect', ({ reason, willReconnect }) => log(`disconnected: ${reas
 client.on('state', ({ state }) => {
   if (state !== 'session') return;
   log(`session open as ${client.clientId}`);
-  // Persistent subscriptions outlive the session (JMQT 5), but the first session must make it.
+  // Persistent subscriptions outlive the session (protocol 5.9), but the first session must make it.
   client.sub(CHANNEL, true).then(
     (answer) => log(`sub ${CHANNEL}: ${statusName(answer.status)}`),
     (error: Error) => log(`sub ${CHANNEL}: ${error.message}`),

@@ -1,6 +1,6 @@
 /**
- * The eight application hooks of the original server (protocol page,
- * section 6), as one typed object with safe defaults: with no application a
+ * The eight application hooks of the original server (protocol 8.1), as
+ * one typed object with safe defaults: with no application a
  * broker opens no session, and every other request is allowed.
  * Each hook may answer synchronously or with a Promise; one that throws or
  * rejects answers 5 SERVER_ERROR to the client and logs the error.

@@ -15,7 +15,7 @@ export class OutFrame {
     return new OutFrame(encode(packet));
   }
 
-  /** UTF-8 bytes followed by the NUL terminator (protocol page, section 1). */
+  /** UTF-8 bytes followed by the NUL terminator (protocol 1.2). */
   get bytes(): Buffer {
     if (this.encoded === null) {
       const length = Buffer.byteLength(this.text);

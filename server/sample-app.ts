@@ -1,5 +1,5 @@
 /**
- * The original sample application (protocol page, section 7), which
+ * The original sample application (protocol 9), which
  * `npm run server` runs: auth by `client_name`, presence on `update`.
  */
 import type { Json } from '../shared/packets';
@@ -42,7 +42,7 @@ export function sampleApplication(tokens: TokenSigner, log: Logger): Partial<App
     validateSubscription: (channel: string) => serverOnly(channel),
     validateUnsubscription: (channel: string) => serverOnly(channel),
     validatePublish: (channel: string) => serverOnly(channel),
-    // JMQT 7: presence is announced on every session end; `disconn` ends one too.
+    // Protocol 9.2: presence is announced on every session end; `disconn` ends one too.
     onConnectionClose: (peer: Peer) => announce('offline', peer.clientId),
   };
 }

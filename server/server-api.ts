@@ -1,4 +1,4 @@
-/** The server-side calls the original offered to applications (protocol page, sections 5 and 6). */
+/** The server-side calls the original offered to applications (protocol 8.4). */
 import type { Json } from '../shared/packets';
 
 export interface ServerPublishOptions {

@@ -1,4 +1,4 @@
-/** Channel name rules (protocol page, section 5 "Channels"). */
+/** Channel name rules (protocol 6.1, 6.2). */
 
 export type ChannelKind = 'normal' | 'control' | 'p2p';
 

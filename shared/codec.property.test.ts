@@ -50,7 +50,7 @@ const arbitraries: { [T in PacketType]: fc.Arbitrary<Extract<Packet, { type: T }
   subAck: fc.record({ type: fc.constant('subAck'), st: integer, cn: text }),
   unsub: fc.record({ type: fc.constant('unsub'), cn: channel }),
   unsubAck: fc.record({ type: fc.constant('unsubAck'), st: integer, cn: text }),
-  // JMQT 3: an id is required with q=1 and on control channels.
+  // Protocol 3.7: an id is required with q=1 and on control channels.
   pub: fc.record({ type: fc.constant('pub'), cn: channel, dt: json, q: flag, rt: flag, id: packetId }, { requiredKeys: ['type', 'cn', 'dt', 'q', 'rt'] })
     .filter((packet) => packet.id !== undefined || (packet.q === 0 && !packet.cn.startsWith('$'))),
   pubAck: fc.record({ type: fc.constant('pubAck'), st: integer, id: packetId, dt: json }, { requiredKeys: ['type', 'st'] }),

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { decode, encode, encodePush } from './codec';
 import type { Packet } from './packets';
 
-/** Wire text → packet, for every one of the 15 types (protocol page, section 3). */
+/** Wire text → packet, for every one of the 15 types (protocol 3). */
 const fixtures: Array<[string, Packet]> = [
   ['{"auth":{"dt":{"client_name":"webclient"}}}', { type: 'auth', dt: { client_name: 'webclient' } }],
   ['{"authAck":{"st":1,"at":"tok","cl":"webclient"}}', { type: 'authAck', st: 1, at: 'tok', cl: 'webclient' }],
@@ -31,7 +31,7 @@ for (const [text, packet] of fixtures) {
   test(`round trip ${text}`, () => assert.deepEqual(decode(encode(packet)), { ok: true, packet }));
 }
 
-/** Tolerated variants (section 3, "Field tolerance"): text → the packet it means. */
+/** Tolerated variants (protocol 3.11): text → the packet it means. */
 const tolerated: Array<[string, Packet]> = [
   ['{"sub":{"cn":"a","pr":true}}', { type: 'sub', cn: 'a', pr: 1 }],
   ['{"sub":{"cn":"a","pr":"0"}}', { type: 'sub', cn: 'a', pr: 0 }],

@@ -1,7 +1,7 @@
 /**
  * JMQT 1.0 codec: text → typed packet or a precise error, packet → text.
  * Decoding and encoding are separate functions (ARCHITECTURE rule 4); the
- * field tolerance follows section 3 of the protocol page.
+ * field tolerance follows protocol 3.11.
  */
 import { MAX_DATA_DEPTH } from './keys';
 import { normaliseChannel } from './channel';
@@ -43,7 +43,7 @@ function withoutAbsent<T extends object>(packet: T): T {
   return packet;
 }
 
-/** JMQT 3: flags accept 0/1, true/false and "0"/"1"; absent means the default. */
+/** Protocol 3.11: flags accept 0/1, true/false and "0"/"1"; absent means the default. */
 function flag(value: unknown, fallback: Flag): Flag | null {
   switch (value) {
     case undefined: return fallback;
@@ -53,7 +53,7 @@ function flag(value: unknown, fallback: Flag): Flag | null {
   }
 }
 
-/** JMQT 3: `id` is a string; a finite number is tolerated and echoed as received. */
+/** Protocol 3.11: `id` is a string; a finite number is tolerated and echoed as received. */
 function packetId(value: unknown): PacketId | undefined | null {
   if (value === undefined) return undefined;
   if (typeof value === 'string') return value;
@@ -199,7 +199,7 @@ const decoders: Record<PacketType, Decoder> = {
   pushAck(body) {
     const id = packetId(body['id']);
     if (id === null || id === undefined) return fail("pushAck: 'id' is required", 'pushAck');
-    // JMQT 3 compat: the reference clients send no `st`; missing means OK.
+    // Protocol 3.11 compat: the reference clients send no `st`; missing means OK.
     const st = body['st'] === undefined ? Status.OK : integer(body['st']);
     if (st === null) return fail("pushAck: 'st' must be an integer", 'pushAck');
     return ok({ type: 'pushAck', id, st });

@@ -1,5 +1,5 @@
 /**
- * Incremental NUL framer for the TCP transports (protocol page, section 1):
+ * Incremental NUL framer for the TCP transports (protocol 1.2):
  * a read may hold part of a packet or several; the unfinished tail is kept
  * until its NUL arrives. Works on Uint8Array so that browsers and Node share it.
  */

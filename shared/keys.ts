@@ -1,5 +1,5 @@
 /**
- * Short keys of JMQT 1.0 packets (protocol page, section 3) and the defaults
+ * Short keys of JMQT 1.0 packets (protocol 3.1) and the defaults
  * every part of the project agrees on.
  */
 export const Keys = {
@@ -32,7 +32,7 @@ export const DEFAULT_MAX_PACKET_BYTES = 1024 * 1024;
 /** Deepest JSON nesting accepted inside a packet's `dt`. */
 export const MAX_DATA_DEPTH = 64;
 
-/** Transport names as the application hooks receive them (section 6). */
+/** Transport names as the application hooks receive them (protocol 8.2). */
 export type TransportName = 'SOCKET' | 'SSL_SOCKET' | 'WEB_SOCKET' | 'SSL_WEB_SOCKET';
 
 /**

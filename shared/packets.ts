@@ -1,5 +1,5 @@
 /**
- * The 15 JMQT 1.0 packet types (protocol page, section 3) as one
+ * The 15 JMQT 1.0 packet types (protocol 3) as one
  * discriminated union. Fields keep their short wire names so that decoding
  * and encoding never rename anything on the hot path.
  */

@@ -1,4 +1,4 @@
-/** JMQT 1.0 status codes (protocol page, section 4). */
+/** JMQT 1.0 status codes (protocol 4.1). */
 export const Status = {
   UNKNOWN: -1,
   FAILED: 0,

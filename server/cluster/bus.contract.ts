@@ -1,3 +1,4 @@
+/** The ClusterBus contract: one suite every bus (LocalBus, RedisBus) passes, run by local.test.ts and redis.test.ts. */
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BusMessage, ClusterBus } from './bus';

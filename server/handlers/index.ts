@@ -54,7 +54,7 @@ function dispatch(ctx: HandlerContext, connection: Connection, packet: ClientPac
 }
 
 /**
- * JMQT 5 decision: before a session only auth and conn are served; sub, unsub
+ * Protocol 5.6 decision: before a session only auth and conn are served; sub, unsub
  * and pub get status 7; hb, pushAck and disconn are ignored. Answers whether
  * the packet may go on to its handler.
  */
@@ -72,7 +72,7 @@ function refuseBeforeSession(connection: Connection, packet: ClientPacket): bool
   }
 }
 
-/** JMQT 3/4: a malformed packet gets its ack with status 10 (11 for a bad channel) when it has an ack type. */
+/** Protocol 2.3: a malformed packet gets its ack with status 10 (11 for a bad channel) when it has an ack type. */
 function answerMalformed(ctx: HandlerContext, connection: Connection, error: DecodeError): void {
   ctx.log.debug(`malformed packet from ${connection.describe()}: ${error.message}`);
   const reply = malformedReply(error);
@@ -86,7 +86,7 @@ function malformedReply({ type, status, message, cn, id }: DecodeError): Extract
     case 'conn': return { type: 'connAck', st: status };
     case 'sub': return { type: 'subAck', st: status, cn: cn ?? '' };
     case 'unsub': return { type: 'unsubAck', st: status, cn: cn ?? '' };
-    // JMQT 5: a pub the server cannot parse is answered only when it carries an id.
+    // Protocol 2.3: a pub the server cannot parse is answered only when it carries an id.
     case 'pub': return id === undefined ? null : { type: 'pubAck', st: status, id };
     default: return null;
   }

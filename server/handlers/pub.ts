@@ -63,7 +63,7 @@ function publishAuthorised(ctx: HandlerContext, connection: Connection, packet: 
   }
   let result: number | Promise<number>;
   try {
-    // JMQT 5: no retained messages on `#` channels. The flag is ignored there, not
+    // Protocol 6.4: no retained messages on `#` channels. The flag is ignored there, not
     // refused: the original sample page sends every P2P message with rt:1.
     const retain = packet.rt === 1 && channelKind(packet.cn) !== 'p2p';
     result = ctx.publisher.publish({ channel: packet.cn, data: packet.dt, qos: packet.q, retain, sender: connection.clientId, pubId: packet.id });

@@ -59,13 +59,13 @@ const appliers: Appliers = {
     return ops.map(() => undefined);
   },
 
-  // JMQT 5: unsubscribing drops the client's queued copies on that channel.
+  // Protocol 6.6: unsubscribing drops the client's queued copies on that channel.
   unsubscribe: oneByOne(async (s, { clientId, channel }) => {
     await s.exec('DELETE FROM queue WHERE client_id = ? AND channel = ?', [clientId, channel]);
     return (await s.exec('DELETE FROM subscriptions WHERE client_id = ? AND channel_hash = ?', [clientId, channelHash(channel)])) > 0;
   }),
 
-  // JMQT 5 "Sessions": temporary subscriptions leave with their queued copies.
+  // Protocol 5.9: temporary subscriptions leave with their queued copies.
   removeTemporary: oneByOne(async (s, { clientId }) => {
     const found = await s.rows('SELECT channel FROM subscriptions WHERE client_id = ? AND persistent = 0 FOR UPDATE', [clientId]);
     const channels = found.map((row) => row['channel'] as string);

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 
 /**
- * Keys must compare exactly (JMQT 5: `alice` and `Alice`, `cafe` and `café`
+ * Keys must compare exactly (protocol 3.3, 6.1: `alice` and `Alice`, `cafe` and `café`
  * are different clients and channels). A binary collation does that; the
  * NO PAD ones also keep `a` and `a ` apart, which `utf8mb4_bin` does not.
  */
@@ -12,7 +12,7 @@ export const COLLATIONS = ['utf8mb4_nopad_bin', 'utf8mb4_0900_bin', 'utf8mb4_bin
 // call instead of being cut. A channel key would pass InnoDB's 3072-byte
 // index limit (1024 × 4 bytes), so tables key on its SHA-256 instead.
 // The queue's AUTO_INCREMENT seq is the insertion order, which is the
-// delivery order (JMQT 5: stored QoS 1 messages go out oldest first). Like
+// delivery order (protocol 5.5: stored QoS 1 messages go out oldest first). Like
 // the SQLite schema, (client_id, id) is the queue's only secondary index: it
 // also serves queuedFor, unsubscribe and queuedCounts, which read by client.
 export const schema = (c: string) => [

@@ -22,7 +22,7 @@ export interface SqliteStorageOptions {
 }
 
 // The queue's INTEGER PRIMARY KEY is the insertion order, which is the
-// delivery order (JMQT 5: stored QoS 1 messages go out oldest first).
+// delivery order (protocol 5.5: stored QoS 1 messages go out oldest first).
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS subscriptions (
     client_id  TEXT    NOT NULL,
@@ -276,12 +276,12 @@ export class SqliteStorage implements Storage {
         subscribe.run(record.clientId, record.channel, record.persistent ? 1 : 0);
         seenFirst.run(record.clientId, at);
       },
-      // JMQT 5: unsubscribing drops the client's queued copies on that channel.
+      // Protocol 6.6: unsubscribing drops the client's queued copies on that channel.
       unsubscribe: ({ clientId, channel }) => {
         deleteQueuedOnChannel.run(clientId, channel);
         return deleteSubscription.run(clientId, channel).changes > 0;
       },
-      // JMQT 5 "Sessions": temporary subscriptions leave with their queued copies.
+      // Protocol 5.9: temporary subscriptions leave with their queued copies.
       removeTemporary: ({ clientId }) => {
         const channels = temporaryOf.all(clientId) as string[];
         if (channels.length === 0) return channels;

@@ -1,6 +1,6 @@
 /**
  * Storage behind the broker: subscriptions, retained messages, the QoS 1
- * queues (protocol page, section 5) and when each client was last seen.
+ * queues (protocol 7.4) and when each client was last seen.
  * Every backend (SQLite now, MySQL for clusters) implements this interface
  * and passes storage.contract.ts.
  *
@@ -77,7 +77,7 @@ export interface Storage {
    */
   unsubscribe(clientId: string, channel: string): Promise<boolean>;
   /**
-   * JMQT 5 "Sessions": at session end the non-persistent subscriptions go,
+   * Protocol 5.9: at session end the non-persistent subscriptions go,
    * with the messages queued for this client on those channels. Answers the
    * channels removed.
    */
@@ -110,7 +110,7 @@ export interface Storage {
 
   /** Keeps the latest retained message of a channel, replacing the one before. */
   retain(message: RetainedMessage): Promise<void>;
-  /** JMQT 5 decision: a retained pub with `dt: null` clears the channel. */
+  /** Protocol 7.9 decision: a retained pub with `dt: null` clears the channel. */
   clearRetained(channel: string): Promise<void>;
   /** Retained messages of the channels named that have one, in no particular order. */
   retainedFor(channels: string[]): Promise<RetainedMessage[]>;

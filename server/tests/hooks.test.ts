@@ -4,7 +4,7 @@ import { RawClient, startTestBroker, waitFor } from '../testing/harness';
 import type { Application, Peer } from '../hooks';
 import { Status } from '../../shared/status';
 
-describe('application hooks (JMQT 6)', () => {
+describe('application hooks (protocol 8)', () => {
   it('with no application no session opens: auth 7 with a reason, conn 6', async () => {
     const broker = await startTestBroker({}, {});
     try {

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectClient, RawClient, startTestBroker, waitFor, type TestBroker } from '../testing/harness';
 
-describe('publish and push (JMQT 5 "Channels", "Publish and push")', () => {
+describe('publish and push (protocol 6, 7)', () => {
   let broker: TestBroker;
   before(async () => { broker = await startTestBroker(); });
   after(() => broker.destroy());

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectClient, RawClient, startTestBroker, type TestBroker } from '../testing/harness';
 
-describe('sessions (JMQT 5 "Sessions")', () => {
+describe('sessions (protocol 5)', () => {
   let broker: TestBroker;
   before(async () => { broker = await startTestBroker({ TIMEOUT_SECONDS: 3 }); });
   after(() => broker.destroy());

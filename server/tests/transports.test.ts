@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { connectClient, RawClient, startTestBroker, type TestBroker, type Transport } from '../testing/harness';
 import { makeCertificate } from '../testing/certificate';
 
-describe('transports: TCP, WebSocket, TLS socket and TLS WebSocket (JMQT 1)', () => {
+describe('transports: TCP, WebSocket, TLS socket and TLS WebSocket (protocol 1)', () => {
   let broker: TestBroker;
   let certDir: string;
   before(async () => {

@@ -10,7 +10,7 @@ export interface BrowserWebSocketTransportOptions {
 }
 
 /**
- * JMQT 1: one packet per text message, no NUL. The reference browser client
+ * Protocol 1.3: one packet per text message, no NUL. The reference browser client
  * opens `ws://host:port/`, so pass a URL with path `/` (default port 8011,
  * 8013 for `wss:`).
  */

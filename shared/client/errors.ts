@@ -1,3 +1,4 @@
+/** JmqtError, the SDK's one rejection type, and the reasons a request fails without a server answer. */
 import { Status, statusName } from '../status';
 
 /**
@@ -14,7 +15,7 @@ export type JmqtErrorCode = 'timeout' | 'network' | 'protocol';
  */
 export class JmqtError extends Error {
   constructor(
-    /** JMQT 4 status: -1 for `timeout`, 9 for `network`, 10 for `protocol`. */
+    /** Protocol 4.1 status: -1 for `timeout`, 9 for `network`, 10 for `protocol`. */
     readonly status: number,
     readonly code: JmqtErrorCode,
     message: string,

@@ -1,5 +1,5 @@
 /**
- * JMQT 5 Sessions: the server ends a session when nothing arrives for `ts`
+ * Protocol 5.8: the server ends a session when nothing arrives for `ts`
  * seconds, so the client sends `hb` about every `ts - 2` seconds; and a
  * server that stops answering is noticed here instead of waiting for TCP.
  */

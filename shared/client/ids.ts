@@ -1,6 +1,6 @@
 /**
- * Pub ids (JMQT 3: required with q=1 and on control channels). The server
- * treats a repeated (client id, pub id) as a resend (JMQT 5 Publish), so an
+ * Pub ids (protocol 3.7: required with q=1 and on control channels). The server
+ * treats a repeated (client id, pub id) as a resend (protocol 7.7), so an
  * id must not repeat across client instances that share a client id: a
  * random prefix per generator, then a counter.
  */

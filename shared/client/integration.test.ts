@@ -52,7 +52,7 @@ class Probe {
     this.client.on('disconnect', (event) => this.disconnects.push(event));
   }
 
-  /** auth with client_name, then conn (JMQT 7). */
+  /** auth with client_name, then conn (protocol 9.1). */
   async login(name: string): Promise<void> {
     const auth = await this.client.auth({ client_name: name });
     assert.equal(auth.status, Status.OK, `auth of ${name}: ${JSON.stringify(auth)}`);
@@ -122,7 +122,7 @@ describe('SDK against a real broker', () => {
         assert.deepEqual(a.states.slice(0, 3), ['connecting', 'open', 'session']);
         assert.equal(a.client.clientId, alice);
 
-        // JMQT 7: the sample application announces every session on `update`; alice sees bob come.
+        // Protocol 9.2: the sample application announces every session on `update`; alice sees bob come.
         const online = await a.push((push) => push.channel === 'update' && JSON.stringify(push.data) === JSON.stringify({ online: bob }), 'online');
         assert.equal(online.sender, '');
 
@@ -145,7 +145,7 @@ describe('SDK against a real broker', () => {
         assert.ok(one.id, 'a QoS 1 push has an id');
         await eventually(async () => (await broker.queuedFor(bob)) === 0, 'pushAck to delete the stored copy');
 
-        // The publisher does not receive its own message (JMQT 5).
+        // The publisher does not receive its own message (protocol 7.10).
         assert.equal(a.pushes.filter((push) => push.channel === channel).length, 0);
 
         // Retained: kept for the channel, pushed with rt on subscribe, no id.
@@ -160,7 +160,7 @@ describe('SDK against a real broker', () => {
         assert.deepEqual([p2p.data, p2p.sender], ['psst', alice]);
         assert.equal((await a.client.pub(`#nobody-${kind}`, 'x', { qos: 1 })).status, Status.CLIENT_OFFLINE);
 
-        // $mySubscriptions (JMQT 5 Channels): every channel with its kind.
+        // $mySubscriptions (protocol 6.5): every channel with its kind.
         const mine = await b.client.pub('$mySubscriptions', {});
         assert.equal(mine.status, Status.OK);
         assert.deepEqual(mine.data, {

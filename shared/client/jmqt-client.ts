@@ -23,7 +23,7 @@ import type {
   AuthAnswer, ClientState, ConnAnswer, JmqtClientEvents, JmqtClientOptions, PubAnswer, PubOptions, SubAnswer,
 } from './types';
 
-/** Ack keys (see RequestTable): the server trims channel names (JMQT 5 Channels), so keys use the trimmed name. */
+/** Ack keys (see RequestTable): the server trims channel names (protocol 6.1), so keys use the trimmed name. */
 const channelKey = (ack: 'subAck' | 'unsubAck', name: string) => `${ack}:${normaliseChannel(name) ?? name}`;
 const pubKey = (id: string | number) => `pubAck:${id}`;
 
@@ -41,7 +41,7 @@ export class JmqtClient extends Emitter<JmqtClientEvents> {
   private wanted = false;
   private lastAuth: { data: Json } | null = null;
   private lastConn: { clientId: string; token: string } | null = null;
-  /** Non-persistent subscriptions: the server drops them with the session (JMQT 5), reconnect renews them. */
+  /** Non-persistent subscriptions: the server drops them with the session (protocol 5.9), reconnect renews them. */
   private readonly tempSubs = new Set<string>();
 
   constructor(
@@ -79,14 +79,14 @@ export class JmqtClient extends Emitter<JmqtClientEvents> {
     return this.startOpen();
   }
 
-  /** JMQT 5 Sessions: asks for a client id and token. Opens the transport first when closed. */
+  /** Protocol 5.1: asks for a client id and token. Opens the transport first when closed. */
   async auth(data: Json): Promise<AuthAnswer> {
     this.lastAuth = { data };
     if (this.current === 'closed' || this.current === 'connecting') await this.open();
     return this.request<AuthAnswer>('authAck', { type: 'auth', dt: data });
   }
 
-  /** JMQT 5 Sessions: opens the session; on OK the heartbeat starts and the state becomes `session`. */
+  /** Protocol 5.2: opens the session; on OK the heartbeat starts and the state becomes `session`. */
   async conn(clientId: string, token: string): Promise<ConnAnswer> {
     const answer = await this.request<ConnAnswer>('connAck', { type: 'conn', at: token, cl: clientId });
     if (answer.status === Status.OK && (this.current === 'open' || this.current === 'session')) {
@@ -102,7 +102,7 @@ export class JmqtClient extends Emitter<JmqtClientEvents> {
 
   /**
    * Subscribes (`persistent` default false). A name that is empty after
-   * trimming, or `$` / `#` alone, answers 11 without a round trip (JMQT 5 Channels).
+   * trimming, or `$` / `#` alone, answers 11 without a round trip (protocol 6.1).
    */
   async sub(channel: string, persistent = false): Promise<SubAnswer> {
     const name = normaliseChannel(channel);
@@ -128,7 +128,7 @@ export class JmqtClient extends Emitter<JmqtClientEvents> {
   /**
    * Publishes `data` (options default: QoS 0, no retain). QoS 1 pubs and pubs
    * to `$` control channels carry a fresh id and resolve with the pubAck;
-   * a QoS 0 pub to any other channel resolves `{status: 1}` once written (JMQT 5: no pubAck).
+   * a QoS 0 pub to any other channel resolves `{status: 1}` once written (protocol 7.2: no pubAck).
    */
   async pub(channel: string, data: Json, options: PubOptions = {}): Promise<PubAnswer> {
     const name = normaliseChannel(channel);
@@ -149,7 +149,7 @@ export class JmqtClient extends Emitter<JmqtClientEvents> {
 
   /**
    * Ends the connection and stops reconnecting. With `sendDisconn` (default
-   * true) the server is told first, so it runs its disconnection notifier (JMQT 6).
+   * true) the server is told first, so it runs its disconnection notifier (protocol 5.9).
    * Requests still waiting reject with status 9.
    */
   async disconnect(sendDisconn = true): Promise<void> {
@@ -235,7 +235,7 @@ export class JmqtClient extends Emitter<JmqtClientEvents> {
   private onPush(packet: PushPacket): void {
     const qos = packet.q === 1 ? 1 : 0;
     this.emit('push', { channel: packet.cn, sender: packet.cl, data: packet.dt, qos, retained: packet.rt === 1, id: packet.id });
-    // JMQT 5: the server keeps a QoS 1 copy queued for us until it gets pushAck with that id.
+    // Protocol 7.6: the server keeps a QoS 1 copy queued for us until it gets pushAck with that id.
     if (qos === 1 && packet.id !== undefined) this.write({ type: 'pushAck', id: packet.id, st: Status.OK });
   }
 

@@ -1,7 +1,7 @@
 /**
  * Requests waiting for their ack. JMQT acks name no request, so they are
  * matched by key: `authAck`/`connAck` in order of sending, `subAck`/`unsubAck`
- * by channel (in order per channel), `pubAck` by the pub's `id` (JMQT 3).
+ * by channel (in order per channel), `pubAck` by the pub's `id` (protocol 3.7).
  */
 import { JmqtError } from './errors';
 

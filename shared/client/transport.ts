@@ -1,6 +1,6 @@
 /**
  * The pluggable link under JmqtClient: anything that can carry one JMQT
- * packet's text each way (JMQT 1). Framing (NUL for sockets, one message
+ * packet's text each way (protocol 1.2, 1.3). Framing (NUL for sockets, one message
  * per packet for WebSocket) is the transport's business, never the client's.
  */
 import { Emitter, type Listener } from './emitter';
@@ -98,7 +98,7 @@ export abstract class TransportBase extends Emitter<TransportEvents> implements 
   protected abstract write(text: string): Promise<void>;
 }
 
-/** JMQT 1: a trailing NUL inside a WebSocket message is tolerated and stripped. */
+/** Protocol 1.3: a trailing NUL inside a WebSocket message is tolerated and stripped. */
 export function stripTrailingNul(text: string): string {
   return text.endsWith('\0') ? text.slice(0, -1) : text;
 }

@@ -39,7 +39,7 @@ async function wsServer() {
     socket.on('message', (data) => {
       const text = data.toString();
       received.push(text);
-      // A scripted answer per request, plus one message with a trailing NUL (JMQT 1: tolerated, stripped).
+      // A scripted answer per request, plus one message with a trailing NUL (protocol 1.3: tolerated, stripped).
       if (text.startsWith('{"auth"')) socket.send('{"authAck":{"st":1,"at":"t","cl":"w"}}\0');
       if (text === 'ping') socket.send('pong\0', () => socket.send('plain'));
     });

@@ -4,7 +4,7 @@ import type { JmqtError } from './errors';
 import type { BackoffOptions } from './backoff';
 import type { HeartbeatTiming } from './heartbeat';
 
-/** authAck (JMQT 3): `token` and `clientId` when status is 1, else `message`. */
+/** authAck (protocol 3.2): `token` and `clientId` when status is 1, else `message`. */
 export interface AuthAnswer {
   status: number;
   token?: string;
@@ -12,20 +12,20 @@ export interface AuthAnswer {
   message?: string;
 }
 
-/** connAck (JMQT 3): `ts`, the server's idle timeout in seconds, when status is 1. */
+/** connAck (protocol 3.3): `ts`, the server's idle timeout in seconds, when status is 1. */
 export interface ConnAnswer {
   status: number;
   ts?: number;
 }
 
-/** subAck / unsubAck (JMQT 3). */
+/** subAck / unsubAck (protocol 3.5, 3.6). */
 export interface SubAnswer {
   status: number;
   channel: string;
 }
 
 /**
- * pubAck (JMQT 3): `id` echoes the pub's id, `data` is the control channel's
+ * pubAck (protocol 3.7): `id` echoes the pub's id, `data` is the control channel's
  * response. A QoS 0 pub to a normal channel gets no pubAck: its answer is
  * `{status: 1}` once the packet is written, with no `id`.
  */
@@ -36,20 +36,20 @@ export interface PubAnswer {
 }
 
 export interface PubOptions {
-  /** JMQT 5: 0 at most once, 1 stored until each subscriber acks; default 0. */
+  /** Protocol 7.3, 7.4: 0 at most once, 1 stored until each subscriber acks; default 0. */
   qos?: 0 | 1;
-  /** Keep as the channel's retained message (JMQT 5 Retained); default false. */
+  /** Keep as the channel's retained message (protocol 7.9); default false. */
   retain?: boolean;
 }
 
-/** One message delivered by the server (JMQT 3 `push`). */
+/** One message delivered by the server (`push`, protocol 3.8). */
 export interface PushEvent {
   channel: string;
   /** Sender's client id, `""` when the server published. */
   sender: string;
   data: Json;
   qos: 0 | 1;
-  /** True for the retained message sent on sub / session start (JMQT 5 Retained). */
+  /** True for the retained message sent on sub / session start (protocol 7.9). */
   retained: boolean;
   /** Server's id of a QoS 1 push; the client has already sent its pushAck. */
   id?: string;
@@ -58,7 +58,7 @@ export interface PushEvent {
 /**
  * - `closed`: no connection, none coming;
  * - `connecting`: the transport is opening;
- * - `open`: the transport is up, no session yet (only auth and conn are served, JMQT 5);
+ * - `open`: the transport is up, no session yet (only auth and conn are served, protocol 5.6);
  * - `session`: connAck said OK: sub, unsub, pub work;
  * - `reconnecting`: waiting for the next reconnect attempt.
  */

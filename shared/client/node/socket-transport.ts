@@ -1,4 +1,4 @@
-/** Node-only: JMQT over plain TCP (`net`) or TLS (`tls`), NUL framed (JMQT 1). */
+/** Node-only: JMQT over plain TCP (`net`) or TLS (`tls`), NUL framed (protocol 1.2). */
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { NulFramer } from '../../framer';
@@ -8,7 +8,7 @@ import { TransportBase, type ConnectionSink } from '../transport';
 export interface NodeSocketTransportOptions {
   /** Default `localhost`. */
   host?: string;
-  /** Default 8010, or 8012 with `tls` (JMQT 1). */
+  /** Default 8010, or 8012 with `tls` (protocol 1.1). */
   port?: number;
   /** `true` or TLS options to wrap the socket in TLS; default `false` (plain TCP). */
   tls?: boolean | tls.ConnectionOptions;
@@ -48,7 +48,7 @@ export class NodeSocketTransport extends TransportBase {
     socket.once(secure ? 'secureConnect' : 'connect', () => sink.open());
     socket.on('data', (chunk: Buffer) => {
       try {
-        // JMQT 1: a read may hold part of a packet or several; the framer keeps the tail.
+        // Protocol 1.2: a read may hold part of a packet or several; the framer keeps the tail.
         framer.push(chunk, (frame) => sink.message(decoder.decode(frame)));
       } catch (error) {
         failure = (error as Error).message;
@@ -73,7 +73,7 @@ export class NodeSocketTransport extends TransportBase {
   protected write(text: string): Promise<void> {
     const socket = this.socket;
     if (!socket) return Promise.reject(new Error('socket is not open'));
-    // JMQT 1: the sender terminates every packet with exactly one NUL.
+    // Protocol 1.2: the sender terminates every packet with exactly one NUL.
     return new Promise((resolve, reject) => {
       socket.write(text + NUL, 'utf8', (error) => (error ? reject(error) : resolve()));
     });

@@ -1,4 +1,4 @@
-/** Node-only: JMQT over WebSocket with the `ws` package (JMQT 1: one packet per text message). */
+/** Node-only: JMQT over WebSocket with the `ws` package (protocol 1.3: one packet per text message). */
 import { webSocketCloseReason } from '../../keys';
 import WebSocket, { type ClientOptions } from 'ws';
 import { TransportBase, stripTrailingNul, type ConnectionSink } from '../transport';

@@ -6,7 +6,7 @@ import { ChangeDetectionStrategy, Component, computed, inject, linkedSignal } fr
 import { DefaultPorts } from '../../../../shared/keys';
 import { BrokerAddress } from '../jmqt/broker-address';
 
-/** JMQT 1 default ports: switching TLS on the plain WebSocket port moves to the TLS one, and back. */
+/** Protocol 1.1 default ports: switching TLS on the plain WebSocket port moves to the TLS one, and back. */
 export function swapDefaultPort(host: string, secure: boolean): string {
   const [from, to] = secure ? [DefaultPorts.webSocket, DefaultPorts.sslWebSocket] : [DefaultPorts.sslWebSocket, DefaultPorts.webSocket];
   return host.endsWith(`:${from}`) ? `${host.slice(0, -String(from).length)}${to}` : host;

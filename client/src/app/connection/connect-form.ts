@@ -33,7 +33,7 @@ export class ConnectForm {
   readonly session = input.required<ClientSession>();
   /**
    * Client ids in session in the other tabs. A second session with the same id
-   * takes the first over (JMQT 5), and two tabs that reconnect would take each
+   * takes the first over (protocol 5.3), and two tabs that reconnect would take each
    * other over forever, so the name is refused here.
    */
   readonly taken = input<readonly string[]>([]);

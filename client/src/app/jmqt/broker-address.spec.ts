@@ -13,7 +13,7 @@ describe('broker address', () => {
     expect(defaultAddress(servedTls)).toEqual({ host: 'broker.example:8013', secure: true });
   });
 
-  it('uses path / when the broker serves the page (JMQT 1)', () => {
+  it('uses path / when the broker serves the page (protocol 1.3)', () => {
     expect(webSocketUrl(defaultAddress(served), served)).toBe('ws://broker.example:8011/');
     expect(webSocketUrl(defaultAddress(servedTls), servedTls)).toBe('wss://broker.example:8013/');
   });

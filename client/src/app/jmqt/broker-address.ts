@@ -1,7 +1,7 @@
 /**
  * Where the dashboard finds the broker: host (with port) and TLS. Default is
  * the page's own host, since the broker serves the dashboard on its
- * WebSocket port (JMQT 1: the WebSocket lives at path `/`). Under `ng serve`
+ * WebSocket port (protocol 1.3: the WebSocket lives at path `/`). Under `ng serve`
  * (port 4200) the WebSocket goes to `/ws`, which proxy.conf.json rewrites to
  * the broker's `/`. The operator may point it elsewhere; the choice is kept
  * in localStorage.

@@ -30,9 +30,9 @@ function chipsOf(kinds: SubscriptionKinds): SubscriptionChip[] {
 
 export class ClientSession {
   readonly log: LogStore;
-  /** Refreshed from `$mySubscriptions` after connect, sub and unsub (JMQT 5 Channels). */
+  /** Refreshed from `$mySubscriptions` after connect, sub and unsub (protocol 6.5). */
   readonly subscriptions = signal<readonly SubscriptionChip[]>([]);
-  /** The name in the Client Name field; the one sent in auth `client_name` (JMQT 7). */
+  /** The name in the Client Name field; the one sent in auth `client_name` (protocol 9.1). */
   readonly clientName: WritableSignal<string>;
   /** Connected, or the SDK is renewing the session: the publish row shows instead of Connect. */
   readonly active = signal(false);
@@ -113,7 +113,7 @@ export class ClientSession {
     const name = channel.trim();
     try {
       const answer = await this.connection.pub(name, data, options);
-      // JMQT 5: a control channel answers with data; show it.
+      // Protocol 6.3: a control channel answers with data; show it.
       const response = channelKind(name) === 'control' ? (answer.data ?? null) : undefined;
       this.log.add(answerEntry('Publish to', name, answer.status, response));
       if (name === '$mySubscriptions' && answer.status === Status.OK) void this.refreshSubscriptions();

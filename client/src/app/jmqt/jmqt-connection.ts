@@ -14,7 +14,7 @@ import {
 /** Makes the transport for one connection to `url` (default: BrowserWebSocketTransport). */
 export type TransportFactory = (url: string) => Transport;
 
-/** What `$mySubscriptions` answers (JMQT 5 Channels): channel name → kind. */
+/** What `$mySubscriptions` answers (protocol 6.5): channel name → kind. */
 export type SubscriptionKinds = Record<string, 'persistent' | 'temp'>;
 
 export interface JmqtConnectionDeps {
@@ -26,7 +26,7 @@ export interface JmqtConnectionDeps {
   now?: () => number;
 }
 
-/** JMQT 3: `{"hbAck":{}}`; the SDK does not report it, so the raw text is checked. */
+/** Protocol 3.4: `{"hbAck":{}}`; the SDK does not report it, so the raw text is checked. */
 const HB_ACK = /^\s*\{\s*"hbAck"/;
 
 export class JmqtConnection {
@@ -44,7 +44,7 @@ export class JmqtConnection {
   private detach: Array<() => void> = [];
   private pushTotal = 0;
 
-  /** Every message the server pushes (JMQT 3 `push`); QoS 1 pushes are already acknowledged. */
+  /** Every message the server pushes (`push`, protocol 3.8); QoS 1 pushes are already acknowledged. */
   readonly push$: Observable<PushEvent> = this.pushes.asObservable();
   /** An open connection ended (`willReconnect` says whether the SDK tries again). */
   readonly disconnect$: Observable<DisconnectEvent> = this.disconnects.asObservable();
@@ -74,12 +74,12 @@ export class JmqtConnection {
     return this.pushTotal;
   }
 
-  /** JMQT 5 Sessions: asks for a client id and token; opens the transport first when closed. */
+  /** Protocol 5.1: asks for a client id and token; opens the transport first when closed. */
   auth(data: Json): Promise<AuthAnswer> {
     return this.ensureClient().auth(data);
   }
 
-  /** JMQT 5 Sessions: opens the session with the id and token from auth. */
+  /** Protocol 5.2: opens the session with the id and token from auth. */
   async conn(clientId: string, token: string): Promise<ConnAnswer> {
     const answer = await this.requireClient().conn(clientId, token);
     if (answer.status === Status.OK) {
@@ -102,7 +102,7 @@ export class JmqtConnection {
     return this.withClient((client) => client.pub(channel, data, options));
   }
 
-  /** The built-in control channel `$mySubscriptions` (JMQT 5): this client's channels and their kind. */
+  /** The built-in control channel `$mySubscriptions` (protocol 6.5): this client's channels and their kind. */
   async subscriptions(): Promise<{ status: number; channels: SubscriptionKinds }> {
     const answer = await this.pub('$mySubscriptions', {});
     const data = answer.data;

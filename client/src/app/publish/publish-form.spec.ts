@@ -123,7 +123,7 @@ describe('PublishForm', () => {
     expect(element.querySelector('.kind-tag')?.textContent).toBe('Control request');
   });
 
-  it('sends P2P and control requests without retain (JMQT 5: none on # and $ channels)', async () => {
+  it('sends P2P and control requests without retain (protocol 7.9: none on # and $ channels)', async () => {
     type(byLabel('Channel name'), '#bob');
     type(byLabel('Message'), 'psst');
     await settle();

@@ -44,9 +44,9 @@ export class PublishForm {
     return this.messageTouched() || (this.asJson() && this.message().trim() !== '') ? error : null;
   });
   protected readonly jsonHint = computed(() => !this.asJson() && looksLikeJson(this.message()));
-  /** JMQT 5 Channels: `#` is P2P, `$` a control request, anything else a normal channel. */
+  /** Protocol 6.2: `#` is P2P, `$` a control request, anything else a normal channel. */
   protected readonly kind = computed(() => channelKind(this.channel().trim()));
-  /** JMQT 5: `#` and `$` channels keep no retained message (the server answers 11), so retain is off there. */
+  /** Protocol 7.9: `#` and `$` channels keep no retained message (the server ignores `rt` there), so retain is off there. */
   protected readonly canRetain = computed(() => this.kind() === 'normal');
   protected readonly effectiveRetain = computed(() => this.canRetain() && this.retain());
 

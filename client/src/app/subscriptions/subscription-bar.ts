@@ -17,7 +17,7 @@ export class SubscriptionBar {
   readonly session = input.required<ClientSession>();
 
   protected readonly id = computed(() => `c${this.session().id}`);
-  /** The session's chips; `#` (P2P, JMQT 5) channels are styled apart. */
+  /** The session's chips; `#` (P2P, protocol 6.4) channels are styled apart. */
   protected readonly chips = computed(() =>
     this.session()
       .subscriptions()
