@@ -2,61 +2,26 @@
  * The built dashboard (dist/client/browser, served by the broker at `/`) in
  * headless Chromium against a real broker with the sample application: two
  * client tabs, one publishing and one subscribing, driven through the page's
- * accessible names. Saves screenshots of the main states in e2e/screenshots/:
- * `<name>.tmp.png` (git-ignored) on every run, the committed `<name>.png`
- * with UPDATE_SCREENSHOTS=1.
+ * accessible names (set-up and helpers: dashboard-page.ts). Saves screenshots
+ * of the main states in e2e/screenshots/: `<name>.tmp.png` (git-ignored) on
+ * every run, the committed `<name>.png` with UPDATE_SCREENSHOTS=1.
  *
  * Needs `npx ng build` first (`npm test` does it).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
-import { defaultConfig } from '../server/config';
+import type { Locator, Page } from 'playwright-core';
 import { startTestBroker, type TestBroker } from '../server/testing/harness';
-
-const DASHBOARD = fileURLToPath(new URL('../dist/client/browser', import.meta.url));
-const SCREENSHOTS = fileURLToPath(new URL('./screenshots', import.meta.url));
-/** The broker guards /api with a bearer token when it knows ADMIN_TOKEN; the page must ask for it. */
-const ADMIN_TOKEN = 'e2e-admin-token';
-const guardsApi = 'ADMIN_TOKEN' in defaultConfig();
-const WAIT = 5000;
-const SUFFIX = process.env['UPDATE_SCREENSHOTS'] === '1' ? '.png' : '.tmp.png';
+import { ADMIN_TOKEN, dashboard, guardsApi, SCREENSHOTS, SUFFIX, WAIT, setUp, type BrokerConfig, type Setup } from './dashboard-page';
 
 describe('dashboard against a real broker', () => {
+  let setup: Setup;
   let broker: TestBroker;
   let brokerDir: string;
-  let brokerConfig: Parameters<typeof startTestBroker>[0];
-  let browser: Browser;
+  let brokerConfig: BrokerConfig;
   let page: Page;
-  const errors: string[] = [];
-
-  /** A client panel: region in side-by-side layout, tabpanel otherwise, named by its tab title. */
-  const panel = (title: string): Locator => page.locator(`jmqt-client-console[aria-label="${title}"]`);
-  const log = (title: string): Locator => panel(title).getByRole('log', { name: 'Log' });
-  /** Waits for an exact log line (the newest lines are rendered: the log follows). */
-  const logLine = async (title: string, text: string) => {
-    await log(title).getByText(`> ${text}`, { exact: true }).first().waitFor({ timeout: WAIT });
-  };
-  const brokerPanel = (): Locator => page.getByRole('region', { name: 'Broker', exact: true });
-  const shot = (name: string) => page.screenshot({ path: `${SCREENSHOTS}/${name}${SUFFIX}` });
-
-  async function connect(title: string, name: string): Promise<void> {
-    const client = panel(title);
-    await client.getByLabel('Client Name', { exact: true }).fill(name);
-    await client.getByRole('button', { name: 'Connect', exact: true }).click();
-    await client.getByText(`Connected: Client ID - '${name}', Client Name - '${name}'`).waitFor({ timeout: WAIT });
-  }
-
-  async function publish(title: string, channel: string, message: string): Promise<void> {
-    const client = panel(title);
-    await client.getByLabel('Channel name', { exact: true }).fill(channel);
-    await client.getByLabel('Message', { exact: true }).fill(message);
-    await client.getByRole('button', { name: 'Send', exact: true }).click();
-  }
+  let errors: string[] = [];
+  const { panel, log, logLine, brokerPanel, shot, connect, publish } = dashboard(() => page);
 
   async function subscribe(title: string, channel: string, persistent: boolean): Promise<void> {
     const client = panel(title);
@@ -68,32 +33,18 @@ describe('dashboard against a real broker', () => {
     await chip(title, channel, persistent ? 'persistent' : 'temp').waitFor({ timeout: WAIT });
   }
 
-  const chip = (title: string, channel: string, kind: 'persistent' | 'temp') =>
+  const chip = (title: string, channel: string, kind: 'persistent' | 'temp'): Locator =>
     panel(title).getByRole('listitem').filter({ hasText: `${channel} (${kind})` });
 
   before(async () => {
-    assert.ok(existsSync(`${DASHBOARD}/index.html`), `no built dashboard at ${DASHBOARD}: run npx ng build`);
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    brokerDir = mkdtempSync(join(tmpdir(), 'jmqt-e2e-'));
-    brokerConfig = { DASHBOARD_PATH: DASHBOARD, ...(guardsApi ? { ADMIN_TOKEN } : {}) } as Parameters<typeof startTestBroker>[0];
-    broker = await startTestBroker(brokerConfig, undefined, brokerDir);
-    browser = await chromium.launch({
-      executablePath: process.env['CHROME_BIN'] ?? '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 }, colorScheme: 'light' });
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('console', (message) => {
-      // Chromium logs every failed request: the 401s before the token is entered and the
-      // refused connections while the broker restarts are expected; anything else is not.
-      if (message.type() === 'error' && !/status of 401|net::ERR_CONNECTION_REFUSED/.test(message.text())) errors.push(message.text());
-    });
+    setup = await setUp();
+    ({ broker, brokerDir, brokerConfig, page, errors } = setup);
   });
 
   after(async () => {
-    await browser?.close();
-    await broker?.destroy();
-    if (brokerDir) rmSync(brokerDir, { recursive: true, force: true });
+    if (!setup) return;
+    setup.broker = broker; // the last test restarts it
+    await setup.close();
   });
 
   it('loads from the broker and asks for the admin token when the API answers 401', async () => {

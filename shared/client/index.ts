@@ -8,6 +8,8 @@
  *     if (auth.status === Status.OK) await client.conn(auth.clientId!, auth.token!);
  *     await client.sub('mychannel', true);
  *     await client.pub('mychannel', 'hello', { qos: 1, retain: true }); // resolves with the pubAck
+ *     client.on('pubAck', ({ id, status }) => refused(id, status));       // refusals of QoS 0 pubs given an id
+ *     await client.pub('mychannel', 'hi', { id: 'my-1' });                // QoS 0: resolves once written
  *
  * In Node, use `NodeSocketTransport` (tcp/tls) or `NodeWsTransport` from `./node/`.
  */

@@ -213,6 +213,19 @@ describe('SDK against a real broker', () => {
     });
   }
 
+  it('a QoS 0 pub given an id: refused on update, the refusal comes as a pubAck event; accepted, nothing comes', async () => {
+    const probe = new Probe(makeTransport('ws', broker));
+    await probe.login('quiet');
+    const refusals: unknown[] = [];
+    probe.client.on('pubAck', (event) => refusals.push(event));
+    assert.deepEqual(await probe.client.pub('update', 'mine?', { id: 'q0-refused' }), { status: Status.OK, id: 'q0-refused' });
+    assert.deepEqual(await probe.client.pub('news', 'fine', { id: 'q0-accepted' }), { status: Status.OK, id: 'q0-accepted' });
+    // Answers leave in order (protocol 5.7): once this pubAck is in, the two before have been judged.
+    assert.equal((await probe.client.pub('$mySubscriptions', {})).status, Status.OK);
+    assert.deepEqual(refusals, [{ status: Status.NOT_ALLOWED, id: 'q0-refused', data: undefined }]);
+    await probe.client.disconnect();
+  });
+
   it('QoS 1 messages for a persistent subscriber that was away arrive when it comes back', async () => {
     const sub = new Probe(makeTransport('browser-ws', broker));
     await sub.login('away');

@@ -174,6 +174,30 @@ test('a QoS 0 pub resolves once written, carries no id, expects no ack', async (
   await done();
 });
 
+test('a QoS 0 pub given an id carries it; its refusal, which no request waits for, comes as a pubAck event', async () => {
+  const { server, client, done } = await setup();
+  const socket = await openSession(server, client);
+  assert.deepEqual(await client.pub('update', 'hi', { id: 'q0-1' }), { status: 1, id: 'q0-1' });
+  assert.deepEqual((await server.next()).body, { cn: 'update', dt: 'hi', q: 0, rt: 0, id: 'q0-1' });
+  const refusal = nextEvent(client, 'pubAck');
+  server.send(socket, { pubAck: { st: 7, id: 'q0-1' } });
+  assert.deepEqual(await refusal, { status: 7, id: 'q0-1', data: undefined });
+  await done();
+});
+
+test('a given id is used for QoS 1 too, and the pubAck answers the request, not the event', async () => {
+  const { server, client, done } = await setup();
+  const socket = await openSession(server, client);
+  const events: unknown[] = [];
+  client.on('pubAck', (event) => events.push(event));
+  const pub = client.pub('x', 1, { qos: 1, id: 'mine' });
+  assert.equal((await server.next()).body['id'], 'mine');
+  server.send(socket, { pubAck: { st: 1, id: 'mine' } });
+  assert.deepEqual(await pub, { status: 1, id: 'mine', data: undefined });
+  assert.deepEqual(events, []);
+  await done();
+});
+
 test('invalid channel names answer 11 without a round trip', async () => {
   const { server, client, done } = await setup();
   await openSession(server, client);

@@ -127,8 +127,10 @@ export class JmqtClient extends Emitter<JmqtClientEvents> {
 
   /**
    * Publishes `data` (options default: QoS 0, no retain). QoS 1 pubs and pubs
-   * to `$` control channels carry a fresh id and resolve with the pubAck;
-   * a QoS 0 pub to any other channel resolves `{status: 1}` once written (protocol 7.2: no pubAck).
+   * to `$` control channels carry an id (`options.id` or a fresh one) and
+   * resolve with the pubAck; a QoS 0 pub to any other channel resolves
+   * `{status: 1}` once written (protocol 7.2: no pubAck). A QoS 0 pub given
+   * `options.id` carries it, so that a refusal comes back as a `pubAck` event.
    */
   async pub(channel: string, data: Json, options: PubOptions = {}): Promise<PubAnswer> {
     const name = normaliseChannel(channel);
@@ -137,13 +139,15 @@ export class JmqtClient extends Emitter<JmqtClientEvents> {
     const rt = options.retain ? 1 : 0;
     if (q === 0 && channelKind(name) !== 'control') {
       this.assertConnected();
-      await this.transport.send(encode({ type: 'pub', cn: name, dt: data, q, rt })).catch((error: Error) => {
+      const id = options.id;
+      // JSON leaves an undefined id out: without one the pub is never answered.
+      await this.transport.send(encode({ type: 'pub', cn: name, dt: data, q, rt, id })).catch((error: Error) => {
         this.transport.close(error.message);
         throw JmqtError.network(error.message);
       });
-      return { status: Status.OK };
+      return id === undefined ? { status: Status.OK } : { status: Status.OK, id };
     }
-    const id = this.nextId();
+    const id = options.id ?? this.nextId();
     return this.request<PubAnswer>(pubKey(id), { type: 'pub', cn: name, dt: data, q, rt, id }, false);
   }
 
@@ -221,8 +225,12 @@ export class JmqtClient extends Emitter<JmqtClientEvents> {
         this.requests.answer(channelKey(packet.type, packet.cn), { status: packet.st, channel: packet.cn });
         break;
       case 'pubAck':
-        // An id we never sent (or none) has nobody waiting: nothing to do.
-        if (packet.id !== undefined) this.requests.answer(pubKey(packet.id), { status: packet.st, id: String(packet.id), data: packet.dt });
+        // Nobody waits for the refusal of a QoS 0 pub with an id (protocol 7.2), nor for a late answer: an event.
+        // Without an id there is nothing to match it with.
+        if (packet.id !== undefined) {
+          const answer = { status: packet.st, id: String(packet.id), data: packet.dt };
+          if (!this.requests.answer(pubKey(packet.id), answer)) this.emit('pubAck', answer);
+        }
         break;
       case 'push':
         this.onPush(packet);

@@ -27,7 +27,8 @@ export interface SubAnswer {
 /**
  * pubAck (protocol 3.7): `id` echoes the pub's id, `data` is the control channel's
  * response. A QoS 0 pub to a normal channel gets no pubAck: its answer is
- * `{status: 1}` once the packet is written, with no `id`.
+ * `{status: 1}` once the packet is written, with the `id` only when one was
+ * given (PubOptions.id). That 1 means "written", not "accepted".
  */
 export interface PubAnswer {
   status: number;
@@ -40,6 +41,24 @@ export interface PubOptions {
   qos?: 0 | 1;
   /** Keep as the channel's retained message (protocol 7.9); default false. */
   retain?: boolean;
+  /**
+   * The pub's id (protocol 3.7, 7.5). Default: a fresh one for QoS 1 and `$`
+   * channels, none for a QoS 0 pub. Give one to a QoS 0 pub so that a
+   * refusal comes back (protocol 7.2: such a pub is answered only when its
+   * status is not 1); the refusal arrives as a `pubAck` event. Must not be
+   * reused within the broker's resend window (protocol 7.7).
+   */
+  id?: string;
+}
+
+/**
+ * A pubAck that no request is waiting for: the refusal of a QoS 0 pub sent
+ * with an id (protocol 7.2), or an answer that came after its request timed out.
+ */
+export interface PubAckEvent {
+  status: number;
+  id: string;
+  data?: Json;
 }
 
 /** One message delivered by the server (`push`, protocol 3.8). */
@@ -81,6 +100,8 @@ export interface JmqtClientEvents {
   /** An open connection ended. */
   disconnect: DisconnectEvent;
   state: StateEvent;
+  /** A pubAck nobody waits for, e.g. the refusal of a QoS 0 pub with an id (protocol 7.2). */
+  pubAck: PubAckEvent;
   /** The server sent something that is not a JMQT packet (code `protocol`, status 10); it was ignored. */
   error: JmqtError;
 }

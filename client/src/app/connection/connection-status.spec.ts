@@ -40,4 +40,15 @@ describe('ConnectionStatus', () => {
     expect(element.textContent).toMatch(/Heartbeat\s*0 s ago/);
     session.destroy();
   });
+
+  it('names no client name after Connect with token', async () => {
+    TestBed.configureTestingModule({ providers: [provideZonelessChangeDetection()] });
+    const fixture = TestBed.createComponent(Host);
+    const element = fixture.nativeElement as HTMLElement;
+    const { session } = fixture.componentInstance;
+    await session.connectWithToken('dave', 'token-dave');
+    await fixture.whenStable();
+    expect(element.querySelector('.status-line')!.textContent!.trim()).toBe("Connected: Client ID - 'dave'");
+    session.destroy();
+  });
 });

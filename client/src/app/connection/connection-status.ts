@@ -1,7 +1,8 @@
 /**
  * A tab's connection at a glance: state (coloured), the original page's
- * `Connected: Client ID - '…', Client Name - '…'` line, heartbeat age, idle
- * timeout and the push rate.
+ * `Connected: Client ID - '…', Client Name - '…'` line (no name when the auth
+ * sent no `client_name`, or there was no auth), heartbeat age, idle timeout
+ * and the push rate.
  */
 import { ChangeDetectionStrategy, Component, computed, inject, input } from '@angular/core';
 import type { ClientState } from '../../../../shared/client';
@@ -26,7 +27,7 @@ export const STATE_LABELS: Record<ClientState, string> = {
       <div class="status-row">
         <span class="state-pill" [class]="'state-pill state-' + state()" role="status">{{ label() }}</span>
         @if (state() === 'session') {
-          <i class="status-line">Connected: Client ID - '{{ connection().clientId() }}', Client Name - '{{ session().clientName() }}'</i>
+          <i class="status-line">Connected: Client ID - '{{ connection().clientId() }}'@if (session().authName(); as name) {, Client Name - '{{ name }}'}</i>
         } @else if (state() === 'closed') {
           <i class="status-line muted">Enter a client name and click 'connect'</i>
         } @else {

@@ -23,7 +23,9 @@ describe('ClientConsole', () => {
     const element = fixture.nativeElement as HTMLElement;
     await fixture.whenStable();
     expect(element.querySelector('jmqt-connect-form')).not.toBeNull();
+    expect(element.querySelector('jmqt-token-connect-form')).not.toBeNull();
     expect(element.querySelector('jmqt-publish-form')).toBeNull();
+    expect(element.querySelector('jmqt-auth-ack-view')).toBeNull();
     expect(element.querySelector('jmqt-log-view')).not.toBeNull();
 
     const { session, peers } = fixture.componentInstance;
@@ -31,7 +33,9 @@ describe('ClientConsole', () => {
     peers.set(['alice', 'bob']);
     await fixture.whenStable();
     expect(element.querySelector('jmqt-connect-form')).toBeNull();
+    expect(element.querySelector('jmqt-token-connect-form')).toBeNull();
     expect(element.querySelector('jmqt-publish-form')).not.toBeNull();
+    expect(element.querySelector('jmqt-auth-ack-view')!.textContent).toContain('token-alice');
     expect(element.querySelectorAll('li.chip').length).toBe(2);
     const options = Array.from(element.querySelectorAll('datalist option')).map((option) => (option as HTMLOptionElement).value);
     expect(options).toEqual(['update', '#bob', '$mySubscriptions']);

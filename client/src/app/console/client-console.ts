@@ -1,8 +1,10 @@
-/** One client tab: connection status, Connect or the Publish row, subscription chips, and the log. */
+/** One client tab: connection status, Connect or the Publish row, subscription chips, the last authAck, and the log. */
 import { ChangeDetectionStrategy, Component, computed, input } from '@angular/core';
 import { channelKind, p2pChannel } from '../../../../shared/channel';
+import { AuthAckView } from '../connection/auth-ack-view';
 import { ConnectForm } from '../connection/connect-form';
 import { ConnectionStatus } from '../connection/connection-status';
+import { TokenConnectForm } from '../connection/token-connect-form';
 import type { ClientSession } from '../jmqt/client-session';
 import { LogView } from '../log/log-view';
 import { PublishForm } from '../publish/publish-form';
@@ -10,7 +12,7 @@ import { SubscriptionBar } from '../subscriptions/subscription-bar';
 
 @Component({
   selector: 'jmqt-client-console',
-  imports: [ConnectForm, ConnectionStatus, LogView, PublishForm, SubscriptionBar],
+  imports: [AuthAckView, ConnectForm, ConnectionStatus, LogView, PublishForm, SubscriptionBar, TokenConnectForm],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     <div class="card controls">
@@ -21,6 +23,10 @@ import { SubscriptionBar } from '../subscriptions/subscription-bar';
         <jmqt-subscription-bar [session]="session()" />
       } @else {
         <jmqt-connect-form [session]="session()" [taken]="otherPeers()" />
+        <jmqt-token-connect-form [session]="session()" [taken]="otherPeers()" />
+      }
+      @if (session().lastAuthAck(); as answer) {
+        <jmqt-auth-ack-view [answer]="answer" [idPrefix]="'c' + session().id + '-auth-ack'" />
       }
     </div>
     <jmqt-log-view class="card log" [store]="session().log" [idPrefix]="'c' + session().id + '-log'" />

@@ -1,4 +1,7 @@
-/** Specs of ClientSession over a FakeBroker: connect, sub/unsub/pub, pushes and disconnects as the log words them. */
+/**
+ * Specs of ClientSession over a FakeBroker: connect (auth data, token), sub/unsub/pub,
+ * QoS 0 pubs as sent and their refusals, pushes and disconnects as the log words them.
+ */
 import { JmqtConnection } from './jmqt-connection';
 import { FakeBroker, fakeConnection, until } from './testing/fake-broker';
 import { LogStore } from './log-store';
@@ -20,9 +23,13 @@ describe('ClientSession', () => {
     expect(await session.connect(' webclient ')).toBeTrue();
     expect(texts()).toEqual([
       'Authenticating JMQT client..',
+      "authAck: Status OK (1), Client ID 'webclient', Token 'token-webclient'",
       'JMQT client authentication OK. Sending connect request..',
       'JMQT client connect OK.',
     ]);
+    expect(broker.last.sentOf('auth')).toEqual([{ dt: { client_name: 'webclient' } }]);
+    expect(session.lastAuthAck()).toEqual({ status: 1, token: 'token-webclient', clientId: 'webclient', message: undefined });
+    expect(session.authName()).toBe('webclient');
     expect(session.active()).toBeTrue();
     expect(session.clientName()).toBe('webclient');
     expect(session.subscriptions()).toEqual([
@@ -34,8 +41,54 @@ describe('ClientSession', () => {
   it('logs a refused auth with its status name and closes', async () => {
     expect(await session.connect('')).toBeFalse();
     expect(texts().at(-1)).toBe("JMQT client authentication FAILED. Status INVALID_PACKET (10), Message auth data needs a non-empty 'client_name'");
+    expect(session.log.snapshot().at(-1)!.data as unknown).toEqual({ authAck: { st: 10, mg: "auth data needs a non-empty 'client_name'" } });
+    expect(session.lastAuthAck()).toEqual({ status: 10, token: undefined, clientId: undefined, message: "auth data needs a non-empty 'client_name'" });
     expect(session.connection.state()).toBe('closed');
     expect(session.active()).toBeFalse();
+  });
+
+  it('sends the auth data it is given, any JSON, and shows the whole authAck', async () => {
+    expect(await session.connect('webclient', { client_name: 'carol', password: 'secret' })).toBeTrue();
+    expect(broker.last.sentOf('auth')).toEqual([{ dt: { client_name: 'carol', password: 'secret' } }]);
+    const authAck = session.log.snapshot()[1];
+    expect(authAck.text).toBe("authAck: Status OK (1), Client ID 'carol', Token 'token-carol'");
+    expect(authAck.kind).toBe('ok');
+    expect(authAck.data as unknown).toEqual({ authAck: { st: 1, at: 'token-carol', cl: 'carol' } });
+    expect(session.connection.clientId()).toBe('carol');
+    expect(session.authName()).toBe('carol');
+  });
+
+  it('auth data without a client_name sends no name', async () => {
+    expect(await session.connect('webclient', { token: 'jwt' })).toBeFalse();
+    expect(broker.last.sentOf('auth')).toEqual([{ dt: { token: 'jwt' } }]);
+  });
+
+  it('connects with a given client id and token, skipping auth', async () => {
+    expect(await session.connectWithToken('dave', 'token-dave')).toBeTrue();
+    expect(texts()).toEqual(["Connecting JMQT client 'dave' with a given token..", 'JMQT client connect OK.']);
+    expect(broker.last.sentOf('auth')).toEqual([]);
+    expect(broker.last.sentOf('conn')).toEqual([{ at: 'token-dave', cl: 'dave' }]);
+    expect(session.active()).toBeTrue();
+    expect(session.authName()).toBeNull();
+    expect(session.connecting()).toBeFalse();
+  });
+
+  it('a forged token is refused with 6, shown by name, and the link is dropped', async () => {
+    expect(await session.connectWithToken('dave', 'token-mallory')).toBeFalse();
+    expect(texts().at(-1)).toBe('JMQT client connect FAILED. Status INVALID_TOKEN (6)');
+    expect(session.lastConnAck()).toEqual({ status: 6, ts: undefined });
+    expect(session.log.snapshot().at(-1)!.kind).toBe('error');
+    expect(session.connection.state()).toBe('closed');
+    expect(session.active()).toBeFalse();
+  });
+
+  it('says busy while connecting and ignores a second connect meanwhile', async () => {
+    const first = session.connect('webclient');
+    expect(session.connecting()).toBeTrue();
+    expect(await session.connectWithToken('dave', 'token-dave')).toBeFalse();
+    expect(await first).toBeTrue();
+    expect(session.connecting()).toBeFalse();
+    expect(broker.transports.length).toBe(1);
   });
 
   it('logs an unreachable broker', async () => {
@@ -74,10 +127,71 @@ describe('ClientSession', () => {
     expect(pub).toEqual(jasmine.objectContaining({ cn: 'news', dt: { a: 1 }, q: 1, rt: 1 }));
   });
 
+  it('a QoS 0 pub carries an id and is logged as sent, not OK', async () => {
+    await session.connect('webclient');
+    expect(await session.publish(' news ', 'hi', { qos: 0, retain: false })).toBeTrue();
+    const pub = broker.last.sentOf('pub').find((packet) => packet['cn'] === 'news')!;
+    expect(pub).toEqual(jasmine.objectContaining({ cn: 'news', dt: 'hi', q: 0, rt: 0 }));
+    expect(typeof pub['id']).toBe('string');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(texts().at(-1)).toBe('Publish to "news" sent (QoS 0).');
+    expect(session.log.snapshot().at(-1)!.kind).toBe('info');
+    expect(texts()).not.toContain('Publish to "news" OK.');
+  });
+
+  it('a refusal of a QoS 0 pub rewrites its sent line with the status name', async () => {
+    await session.connect('webclient');
+    broker.refuse.set('update', 7);
+    const before = session.log.lastSeq;
+    await session.publish('update', 'hi', { qos: 0 });
+    await until(() => texts().at(-1) !== 'Publish to "update" sent (QoS 0).');
+    const line = session.log.snapshot().at(-1)!;
+    expect(line.text).toBe('Publish to "update" FAILED. Status NOT_ALLOWED (7).');
+    expect(line.kind).toBe('error');
+    expect(line.seq).toBe(before + 1);
+    expect(session.log.lastSeq).toBe(before + 1);
+  });
+
+  it('a refusal that comes later, after other lines, still rewrites the right line', async () => {
+    await session.connect('webclient');
+    broker.refuse.set('#bob', 8);
+    const refusals: Array<() => void> = [];
+    const deliver = broker.last.deliver.bind(broker.last);
+    spyOn(broker.last, 'deliver').and.callFake((packet) => (packet['pubAck'] ? refusals.push(() => deliver(packet)) : deliver(packet)));
+    await session.publish('#bob', 'one', { qos: 0 });
+    const { seq } = session.log.snapshot().at(-1)!;
+    await session.publish('news', 'two', { qos: 0 });
+    refusals.forEach((send) => send());
+    await until(() => texts().includes('Publish to "#bob" FAILED. Status CLIENT_OFFLINE (8).'));
+    expect(session.log.snapshot().find((line) => line.seq === seq)!.text).toBe('Publish to "#bob" FAILED. Status CLIENT_OFFLINE (8).');
+    expect(texts().at(-1)).toBe('Publish to "news" sent (QoS 0).');
+  });
+
+  it('a refusal whose line was cleared gets a line of its own', async () => {
+    await session.connect('webclient');
+    broker.refuse.set('update', 7);
+    const refusals: Array<() => void> = [];
+    const deliver = broker.last.deliver.bind(broker.last);
+    spyOn(broker.last, 'deliver').and.callFake((packet) => (packet['pubAck'] ? refusals.push(() => deliver(packet)) : deliver(packet)));
+    await session.publish('update', 'hi', { qos: 0 });
+    session.log.clear();
+    refusals.forEach((send) => send());
+    await until(() => texts().length === 1);
+    expect(texts()).toEqual(['Publish to "update" FAILED. Status NOT_ALLOWED (7).']);
+  });
+
+  it('pubAcks of other ids are ignored', async () => {
+    await session.connect('webclient');
+    const count = texts().length;
+    broker.last.deliver({ pubAck: { st: 7, id: 'not-ours' } });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(texts().length).toBe(count);
+  });
+
   it('logs pushes in the original wording', async () => {
     await session.connect('webclient');
     broker.last.deliver({ push: { cn: 'update', dt: { offline: 'bob' }, cl: '' } });
-    await until(() => texts().length === 4);
+    await until(() => texts().length === 5);
     expect(texts().at(-1)).toBe(`Message on channel 'update' from 'server' : {"offline":"bob"} (QOS 0, RETAIN 0)`);
   });
 

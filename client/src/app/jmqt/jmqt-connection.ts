@@ -8,7 +8,7 @@ import { Observable, Subject } from 'rxjs';
 import {
   JmqtClient, JmqtError, Status,
   type AuthAnswer, type ClientState, type ConnAnswer, type DisconnectEvent, type JmqtClientOptions, type Json,
-  type PubAnswer, type PubOptions, type PushEvent, type StateEvent, type SubAnswer, type Transport,
+  type PubAckEvent, type PubAnswer, type PubOptions, type PushEvent, type StateEvent, type SubAnswer, type Transport,
 } from '../../../../shared/client';
 
 /** Makes the transport for one connection to `url` (default: BrowserWebSocketTransport). */
@@ -33,6 +33,7 @@ export class JmqtConnection {
   private readonly pushes = new Subject<PushEvent>();
   private readonly disconnects = new Subject<DisconnectEvent>();
   private readonly states = new Subject<StateEvent>();
+  private readonly lateAcks = new Subject<PubAckEvent>();
   private readonly stateValue = signal<ClientState>('closed');
   private readonly clientIdValue = signal<string | null>(null);
   private readonly timeoutValue = signal<number | null>(null);
@@ -50,6 +51,8 @@ export class JmqtConnection {
   readonly disconnect$: Observable<DisconnectEvent> = this.disconnects.asObservable();
   /** Every state change of the SDK client. */
   readonly state$: Observable<StateEvent> = this.states.asObservable();
+  /** pubAcks no request waits for: above all the refusal of a QoS 0 pub sent with an id (protocol 7.2). */
+  readonly pubAck$: Observable<PubAckEvent> = this.lateAcks.asObservable();
 
   /** `closed` → `connecting` → `open` (no session yet) → `session`; `reconnecting` between attempts. */
   readonly state = this.stateValue.asReadonly();
@@ -74,12 +77,21 @@ export class JmqtConnection {
     return this.pushTotal;
   }
 
+  /** Opens the transport (no auth, no session yet) when it is closed, e.g. to conn with a token at hand. */
+  open(): Promise<void> {
+    try {
+      return this.ensureClient().open();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
   /** Protocol 5.1: asks for a client id and token; opens the transport first when closed. */
   auth(data: Json): Promise<AuthAnswer> {
     return this.ensureClient().auth(data);
   }
 
-  /** Protocol 5.2: opens the session with the id and token from auth. */
+  /** Protocol 5.2: opens the session with a client id and token (from auth, or pasted); needs an open link. */
   async conn(clientId: string, token: string): Promise<ConnAnswer> {
     const answer = await this.requireClient().conn(clientId, token);
     if (answer.status === Status.OK) {
@@ -97,7 +109,10 @@ export class JmqtConnection {
     return this.withClient((client) => client.unsub(channel));
   }
 
-  /** Publishes; resolves with the pubAck (QoS 1, `$` channels) or `{status: 1}` once a QoS 0 pub is written. */
+  /**
+   * Publishes; resolves with the pubAck (QoS 1, `$` channels) or `{status: 1}` once a QoS 0 pub is
+   * written. A QoS 0 pub with `options.id` is answered only when refused, on `pubAck$`.
+   */
   pub(channel: string, data: Json, options: PubOptions = {}): Promise<PubAnswer> {
     return this.withClient((client) => client.pub(channel, data, options));
   }
@@ -126,6 +141,7 @@ export class JmqtConnection {
     this.pushes.complete();
     this.disconnects.complete();
     this.states.complete();
+    this.lateAcks.complete();
   }
 
   /** The current SDK client, or a new one over a fresh transport when there is none or it is closed. */
@@ -141,6 +157,7 @@ export class JmqtConnection {
         this.pushes.next(event);
       }),
       client.on('disconnect', (event) => this.disconnects.next(event)),
+      client.on('pubAck', (event) => this.lateAcks.next(event)),
       client.on('state', (event) => {
         this.stateValue.set(event.state);
         this.states.next(event);

@@ -1,6 +1,6 @@
-/** Specs of the log line wording: pushes, answers and requests that got no answer. */
+/** Specs of the log line wording: pushes, answers, QoS 0 pubs as sent, the authAck, and requests that got no answer. */
 import { JmqtError } from '../../../../shared/client';
-import { answerEntry, dataText, failureEntry, pushEntry } from './log-line';
+import { answerEntry, authAckEntry, dataText, failureEntry, pushEntry, sentEntry } from './log-line';
 
 describe('log lines', () => {
   it("words a push as the original page did, sender '' as server", () => {
@@ -47,5 +47,20 @@ describe('log lines', () => {
     const entry = failureEntry('Publish to', 'news', JmqtError.network('not connected'));
     expect(entry.text).toBe('Publish to "news" FAILED. Status NETWORK_ERROR (9): NETWORK_ERROR (network): not connected');
     expect(failureEntry('Publish to', 'news', JmqtError.timeout('pubAck:1', 10)).text).toContain('Status UNKNOWN (-1)');
+  });
+
+  it('words a QoS 0 pub as sent, never OK', () => {
+    expect(sentEntry('news')).toEqual({ kind: 'info', channel: 'news', text: 'Publish to "news" sent (QoS 0).' });
+  });
+
+  it('shows the whole authAck: status by name and number, client id, token, message; the wire packet as data', () => {
+    const ok = authAckEntry({ status: 1, clientId: 'alice', token: 'tok' });
+    expect(ok.text).toBe("authAck: Status OK (1), Client ID 'alice', Token 'tok'");
+    expect(ok.kind).toBe('ok');
+    expect(ok.data as unknown).toEqual({ authAck: { st: 1, at: 'tok', cl: 'alice' } });
+    const refused = authAckEntry({ status: 7, message: 'wrong password' });
+    expect(refused.text).toBe("authAck: Status NOT_ALLOWED (7), Message 'wrong password'");
+    expect(refused.kind).toBe('error');
+    expect(authAckEntry({ status: 42, message: 'custom' }).text).toBe("authAck: Status STATUS_42 (42), Message 'custom'");
   });
 });

@@ -44,6 +44,24 @@ export class LogStore {
     return line;
   }
 
+  /**
+   * Rewrites the line numbered `seq` in place (same number and time), e.g. a
+   * QoS 0 pub logged as sent that the broker then refused. The line is
+   * replaced, not mutated, so a paused view keeps what it showed. False when
+   * the line is gone (dropped or cleared).
+   */
+  update(seq: number, entry: LogEntry): boolean {
+    const oldest = this.lines.at(0);
+    if (!oldest) return false;
+    // Lines are numbered one by one, so a line's place follows from its number.
+    const index = seq - oldest.seq;
+    const line = this.lines.at(index);
+    if (!line || line.seq !== seq) return false;
+    this.lines.set(index, { ...entry, seq, at: line.at });
+    this.schedule();
+    return true;
+  }
+
   /** Oldest first. */
   snapshot(): LogLine[] {
     return this.lines.toArray();

@@ -43,4 +43,14 @@ describe('RingBuffer', () => {
     expect(() => new RingBuffer(0)).toThrowError(RangeError);
     expect(() => new RingBuffer(1.5)).toThrowError(RangeError);
   });
+
+  it('reads and replaces by place, oldest = 0, also after wrapping', () => {
+    const ring = new RingBuffer<number>(3);
+    for (let i = 1; i <= 5; i++) ring.push(i);
+    expect(ring.length).toBe(3);
+    expect([ring.at(0), ring.at(2), ring.at(3), ring.at(-1)]).toEqual([3, 5, undefined, undefined]);
+    expect(ring.set(1, 40)).toBeTrue();
+    expect(ring.set(3, 0)).toBeFalse();
+    expect(ring.toArray()).toEqual([3, 40, 5]);
+  });
 });

@@ -25,6 +25,24 @@ export class RingBuffer<T> {
     this.added++;
   }
 
+  /** Items held now. */
+  get length(): number {
+    return this.size;
+  }
+
+  /** The item `index` places after the oldest (0 = oldest); undefined out of range. */
+  at(index: number): T | undefined {
+    if (!Number.isInteger(index) || index < 0 || index >= this.size) return undefined;
+    return this.slots[(this.head + index) % this.capacity];
+  }
+
+  /** Replaces the item at `index` (0 = oldest); false out of range. */
+  set(index: number, item: T): boolean {
+    if (!Number.isInteger(index) || index < 0 || index >= this.size) return false;
+    this.slots[(this.head + index) % this.capacity] = item;
+    return true;
+  }
+
   /** Oldest first. */
   toArray(): T[] {
     const out = new Array<T>(this.size);

@@ -1,7 +1,7 @@
 /**
  * Test double for the SDK's Transport: a tiny in-memory JMQT broker that
  * answers like the sample application (auth by client_name, conn, sub,
- * unsub, pub, `$mySubscriptions`), records what the client sent, and lets a
+ * unsub, pub as protocol 7.2 says, `$mySubscriptions`), records what the client sent, and lets a
  * test push packets or drop the link. For unit tests only.
  */
 import { p2pChannel } from '../../../../../shared/channel';
@@ -78,7 +78,9 @@ export class FakeBroker {
         if (channel === '$mySubscriptions') {
           reply({ pubAck: { st: 1, id: body['id'], dt: { channels: Object.fromEntries(this.subscriptions) } } });
         } else if (body['id'] !== undefined) {
-          reply({ pubAck: { st: this.refuse.get(channel) ?? 1, id: body['id'] } });
+          // Protocol 7.2: a QoS 0 pub with an id is answered only when refused.
+          const st = this.refuse.get(channel) ?? 1;
+          if (body['q'] === 1 || st !== 1) reply({ pubAck: { st, id: body['id'] } });
         }
         break;
       }
