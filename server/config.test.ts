@@ -57,11 +57,22 @@ test('file from --config or JMQT_CONFIG, then JMQT_<KEY> variables win', () => {
 });
 
 test('every key can be overridden from the environment', () => {
-  const samples: Record<string, string> = { LOG_MODE: 'ERR', SQLITE_SYNC: 'normal', MAX_PACKET_BYTES: '4096', MAX_CHANNEL_LENGTH: '64', QUEUE_POLICY: 'reject-publisher' };
+  const samples: Record<string, string> = {
+    LOG_MODE: 'ERR', SQLITE_SYNC: 'normal', MAX_PACKET_BYTES: '4096', MAX_CHANNEL_LENGTH: '64', QUEUE_POLICY: 'reject-publisher',
+    MAX_AUTH_BYTES: '4096',
+    AUTH_MODE: 'sample', AUTH_HTTP_TIMEOUT_MS: '1200', JWT_JWKS_URL: 'https://idp.example/jwks', AUTH_HTTP_URL: 'http://auth.example/check',
+  };
+  // Keys of one AUTH_MODE need that mode (and, for jwt, its one key).
+  const companions: Record<string, Record<string, string>> = {
+    PASSWORD_FILE: { JMQT_AUTH_MODE: 'password' },
+    JWT_SECRET: { JMQT_AUTH_MODE: 'jwt' }, JWT_PUBLIC_KEY_PATH: { JMQT_AUTH_MODE: 'jwt' }, JWT_JWKS_URL: { JMQT_AUTH_MODE: 'jwt' },
+    JWT_AUDIENCE: { JMQT_AUTH_MODE: 'jwt', JMQT_JWT_SECRET: 's' }, JWT_ISSUER: { JMQT_AUTH_MODE: 'jwt', JMQT_JWT_SECRET: 's' },
+    AUTH_HTTP_URL: { JMQT_AUTH_MODE: 'http' },
+  };
   for (const key of configKeys) {
     const kind = typeof defaultConfig()[key];
     const value = samples[key] ?? (kind === 'boolean' ? '1' : kind === 'number' ? '12' : 'x');
-    const config = loadConfig([], { JMQT_SSL_CERT_PATH: 'c', JMQT_SSL_KEY_PATH: 'k', [`JMQT_${key}`]: value });
+    const config = loadConfig([], { JMQT_SSL_CERT_PATH: 'c', JMQT_SSL_KEY_PATH: 'k', ...companions[key], [`JMQT_${key}`]: value });
     assert.equal(String(config[key] === true ? 1 : config[key]), value, key);
   }
 });
@@ -75,6 +86,15 @@ const refusals: Array<[string, Record<string, string>, RegExp]> = [
   ['bad level', { JMQT_LOG_MODE: 'LOUD' }, /LOG_MODE/],
   ['unknown env key', { JMQT_SOKET_PORT: '1' }, /SOKET_PORT/],
   ['SSL without files', { JMQT_ENABLE_SSL: '1' }, /SSL_CERT_PATH/],
+  ['an unknown AUTH_MODE', { JMQT_AUTH_MODE: 'ldap' }, /AUTH_MODE.*'ldap'.*sample, password, jwt, http/],
+  ['password mode without its file', { JMQT_AUTH_MODE: 'password' }, /^PASSWORD_FILE: required/],
+  ['jwt mode without a key', { JMQT_AUTH_MODE: 'jwt' }, /JWT_SECRET, JWT_PUBLIC_KEY_PATH or JWT_JWKS_URL/],
+  ['jwt mode with two keys', { JMQT_AUTH_MODE: 'jwt', JMQT_JWT_SECRET: 's', JMQT_JWT_JWKS_URL: 'https://x/' }, /JWT_SECRET and JWT_JWKS_URL: set only one/],
+  ['a JWKS URL that is none', { JMQT_AUTH_MODE: 'jwt', JMQT_JWT_JWKS_URL: 'file:///etc/keys' }, /^JWT_JWKS_URL/],
+  ['http mode without its URL', { JMQT_AUTH_MODE: 'http' }, /^AUTH_HTTP_URL: required/],
+  ['http mode with a URL that is none', { JMQT_AUTH_MODE: 'http', JMQT_AUTH_HTTP_URL: 'auth.local' }, /^AUTH_HTTP_URL/],
+  ["a mode's key under another mode", { JMQT_PASSWORD_FILE: '/etc/jmqt/passwords' }, /^PASSWORD_FILE is set, but AUTH_MODE is sample/],
+  ['an HTTP timeout out of range', { JMQT_AUTH_MODE: 'http', JMQT_AUTH_HTTP_URL: 'http://a/', JMQT_AUTH_HTTP_TIMEOUT_MS: '5' }, /AUTH_HTTP_TIMEOUT_MS/],
 ];
 for (const [name, input, message] of refusals) {
   test(`refuses ${name}, naming the key`, () => {

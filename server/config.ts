@@ -79,16 +79,45 @@ const schema = {
   SLOW_CONSUMER_SECONDS: { default: 30, kind: { type: 'int', min: 1, max: 3600 } },
   /** Bearer token for `/api` (except `/api/health`) and `/metrics`; empty: those answer loopback only. */
   ADMIN_TOKEN: { default: '', kind: text },
+  /** How long the admin API's trace (GET /api/trace/:messageId) remembers a message, seconds. */
+  TRACE_SECONDS: { default: 600, kind: { type: 'int', min: 1, max: 86400 } },
+  /** Messages the trace remembers at most (oldest forgotten first); 0 turns tracing off. */
+  TRACE_MAX_MESSAGES: { default: 100_000, kind: { type: 'int', min: 0, max: 10_000_000 } },
   /** Comma-separated origins allowed to open a WebSocket; empty: any. */
   WS_ALLOWED_ORIGINS: { default: '', kind: text },
   /** SQLite database file (embedded storage); its folder is created. */
   SQLITE_PATH: { default: 'data/jmqt.db', kind: text },
   /** SQLite durability: `full` syncs every commit to disk, `normal` survives a process crash only. */
   SQLITE_SYNC: { default: 'full', kind: { type: 'enum', values: ['full', 'normal'] } },
-  /** HMAC secret of the sample application's tokens; empty: generated once and kept beside the database. */
+  /** HMAC secret of the tokens the broker issues in authAck (every AUTH_MODE); empty: generated once and kept beside the database. */
   AUTH_SECRET: { default: '', kind: text },
-  /** Lifetime of a token issued by the sample application, seconds. */
+  /** Lifetime of a token issued in authAck, seconds (a JWT's `exp` shortens it). */
   TOKEN_TTL_SECONDS: { default: 86400, kind: positive },
+  /**
+   * How `auth` is judged (protocol 13.1): `sample` the sample application (any client may be any
+   * client id); `password` PASSWORD_FILE; `jwt` a signed JWT; `http` an HTTP service at AUTH_HTTP_URL.
+   */
+  AUTH_MODE: { default: 'sample', kind: { type: 'enum', values: ['sample', 'password', 'jwt', 'http'] } },
+  /** `clientId:scrypt-hash` lines (`npm run passwd`), for AUTH_MODE = password; re-read on SIGHUP and on change. */
+  PASSWORD_FILE: { default: '', kind: text },
+  /** HS256 secret of the JWTs clients send (AUTH_MODE = jwt); one of JWT_SECRET, JWT_PUBLIC_KEY_PATH, JWT_JWKS_URL. */
+  JWT_SECRET: { default: '', kind: text },
+  /** PEM public key (RSA: RS256, EC P-256: ES256) of the JWTs clients send (AUTH_MODE = jwt). */
+  JWT_PUBLIC_KEY_PATH: { default: '', kind: text },
+  /** URL of a JSON Web Key Set (RS256, ES256) of the JWTs clients send (AUTH_MODE = jwt); fetched within AUTH_HTTP_TIMEOUT_MS. */
+  JWT_JWKS_URL: { default: '', kind: text },
+  /** When set, a JWT's `aud` must contain it. */
+  JWT_AUDIENCE: { default: '', kind: text },
+  /** When set, a JWT's `iss` must be it. */
+  JWT_ISSUER: { default: '', kind: text },
+  /** The service AUTH_MODE = http POSTs every `auth` to (http: or https:). */
+  AUTH_HTTP_URL: { default: '', kind: text },
+  /** How long the authentication service (or the JWKS) may take to answer, ms; then authAck 5. */
+  AUTH_HTTP_TIMEOUT_MS: { default: 3000, kind: { type: 'int', min: 100, max: 60_000 } },
+  /** Password verifications (scrypt) or HTTP authentication calls in flight at once, broker-wide; more: authAck 5 "busy". */
+  AUTH_MAX_PENDING: { default: 64, kind: { type: 'int', min: 1, max: 100_000 } },
+  /** Access rules (protocol 13.6), any AUTH_MODE; empty: everything allowed. Re-read on SIGHUP and on change. */
+  ACL_FILE: { default: '', kind: text },
   /** Built dashboard served at `/`. */
   DASHBOARD_PATH: { default: 'dist/client/browser', kind: text },
   /** This node's name in a cluster; empty: `jmqt-` and 8 random hex digits. */
@@ -182,11 +211,50 @@ export function configFromEnv(env: Record<string, string | undefined>): Partial<
   return result as Partial<Config>;
 }
 
+/** The keys that belong to one AUTH_MODE: set under another mode they would be ignored, so they are refused. */
+const modeKeys = {
+  password: ['PASSWORD_FILE'],
+  jwt: ['JWT_SECRET', 'JWT_PUBLIC_KEY_PATH', 'JWT_JWKS_URL', 'JWT_AUDIENCE', 'JWT_ISSUER'],
+  http: ['AUTH_HTTP_URL'],
+} as const satisfies Record<string, readonly ConfigKey[]>;
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/** Protocol 13.1: each AUTH_MODE has its keys, and no mode's keys are set for another. */
+function validateAuthKeys(config: Config): void {
+  const mode = config.AUTH_MODE;
+  for (const [owner, keys] of Object.entries(modeKeys)) {
+    if (owner === mode) continue;
+    for (const key of keys) {
+      if (config[key]) throw new ConfigError(`${key} is set, but AUTH_MODE is ${mode}: ${key} belongs to AUTH_MODE = ${owner}`);
+    }
+  }
+  if (mode === 'password' && !config.PASSWORD_FILE) throw new ConfigError('PASSWORD_FILE: required when AUTH_MODE = password');
+  if (mode === 'jwt') {
+    const keys = (['JWT_SECRET', 'JWT_PUBLIC_KEY_PATH', 'JWT_JWKS_URL'] as const).filter((key) => config[key]);
+    if (keys.length === 0) throw new ConfigError('JWT_SECRET, JWT_PUBLIC_KEY_PATH or JWT_JWKS_URL: one is required when AUTH_MODE = jwt');
+    if (keys.length > 1) throw new ConfigError(`${keys.join(' and ')}: set only one of JWT_SECRET, JWT_PUBLIC_KEY_PATH, JWT_JWKS_URL`);
+    if (config.JWT_JWKS_URL && !isHttpUrl(config.JWT_JWKS_URL)) throw new ConfigError(`JWT_JWKS_URL: '${config.JWT_JWKS_URL}' is not an http: or https: URL`);
+  }
+  if (mode === 'http') {
+    if (!config.AUTH_HTTP_URL) throw new ConfigError('AUTH_HTTP_URL: required when AUTH_MODE = http');
+    if (!isHttpUrl(config.AUTH_HTTP_URL)) throw new ConfigError(`AUTH_HTTP_URL: '${config.AUTH_HTTP_URL}' is not an http: or https: URL`);
+  }
+}
+
 /** Checks the combination of keys, once every source is applied. */
 export function validateConfig(config: Config): Config {
   if (config.ENABLE_SSL && (!config.SSL_CERT_PATH || !config.SSL_KEY_PATH)) {
     throw new ConfigError('SSL_CERT_PATH and SSL_KEY_PATH: both are required when ENABLE_SSL = 1');
   }
+  validateAuthKeys(config);
   return config;
 }
 

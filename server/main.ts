@@ -1,8 +1,12 @@
-/** `npm run server`: configuration → storage → broker → listeners, with the sample application. */
+/**
+ * `npm run server`: configuration → authentication and access control
+ * (AUTH_MODE, ACL_FILE; the sample application by default) → storage →
+ * broker → listeners.
+ */
 import { dirname, join } from 'node:path';
+import { authenticationFromConfig, type Authentication } from './auth/mode';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger } from './log';
-import { sampleApplication } from './sample-app';
 import { startServer } from './server';
 import { loadOrCreateSecret, TokenSigner } from './tokens';
 
@@ -17,10 +21,25 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.LOG_MODE, config.LOG_PATH);
   const secret = loadOrCreateSecret(config.AUTH_SECRET, join(dirname(config.SQLITE_PATH), 'auth-secret'));
-  const server = await startServer({ config, logger: log, application: sampleApplication(new TokenSigner(secret, config.TOKEN_TTL_SECONDS), log) });
+  let auth: Authentication;
+  try {
+    auth = authenticationFromConfig(config, log, new TokenSigner(secret, config.TOKEN_TTL_SECONDS));
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`configuration error: ${error.message}\n`);
+    await log.close();
+    process.exit(2);
+  }
+  const server = await startServer({ config, logger: log, application: auth.application }).catch((error: Error) => {
+    auth.close();
+    throw error;
+  });
   const { ports } = server;
-  log.warn('the sample application is running: it gives any client a token for any client id it names, so any client can read and acknowledge ' +
-    "another client's messages. It is a demo, not access control: put your own authentication hook in front of a broker others can reach.");
+  if (config.AUTH_MODE === 'sample') {
+    log.warn('the sample application is running: it gives any client a token for any client id it names, so any client can read and acknowledge ' +
+      "another client's messages. It is a demo, not access control: set AUTH_MODE (password, jwt or http) for a broker others can reach.");
+  }
+  log.info(auth.summary);
   log.info(`JMQT broker listening: socket ${ports.socket}, websocket ${ports.webSocket}` +
     (ports.sslSocket ? `, ssl socket ${ports.sslSocket}, ssl websocket ${ports.sslWebSocket}` : '') +
     `; storage ${config.ENABLE_MYSQL ? `MySQL ${config.MYSQL_HOST}:${config.MYSQL_PORT}/${config.MYSQL_DB}` : `SQLite ${config.SQLITE_PATH}`}` +
@@ -34,6 +53,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, 10_000);
     force.unref();
+    auth.close();
     server.close().then(() => log.close()).then(() => process.exit(0), () => process.exit(1));
   };
   process.once('SIGINT', () => shutdown('SIGINT'));

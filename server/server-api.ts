@@ -17,4 +17,9 @@ export interface ServerApi {
   /** Publishes as the server: pushes carry `cl:""`. Resolves once stored (QoS 1) or routed. */
   forcePublish(channel: string, data: Json, options?: ServerPublishOptions): Promise<void>;
   isConnected(clientId: string): boolean;
+  /**
+   * Counts a limit the application enforces under `key` (`/api/stats` → `counters.limitHits`,
+   * `/metrics`) and logs it at WRN, at most once a second per key (protocol 11.11).
+   */
+  limitHit(key: string, detail: string): void;
 }
