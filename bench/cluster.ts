@@ -33,6 +33,8 @@ interface Target {
   pids(): number[];
   /** WebSocket (API) port of every node, for their counters. */
   apiPorts: number[];
+  /** The nodes run with PROXY_PROTOCOL = 1 (behind HAProxy): a direct request sends a PROXY header first. */
+  apiProxy: boolean;
   stop(): Promise<void>;
 }
 
@@ -46,7 +48,8 @@ async function singleNode(): Promise<Target> {
   const env = nodeEnv({
     nodeId: 'single', ports, authSecret: randomBytes(16).toString('hex'), dir, clusterName: database,
     mysql: { database }, redis: { port: 6379 },
-    extra: { JMQT_ENABLE_REDIS: '0', JMQT_LOG_MODE: 'WRN' },
+    // No HAProxy in front of this one: the load generator connects directly, without a PROXY header.
+    extra: { JMQT_ENABLE_REDIS: '0', JMQT_LOG_MODE: 'WRN', JMQT_PROXY_PROTOCOL: '0' },
   });
   const broker: BrokerProcess = await spawnBroker(env);
   return {
@@ -54,6 +57,7 @@ async function singleNode(): Promise<Target> {
     port: ports.socket,
     pids: () => [broker.child.pid!],
     apiPorts: [ports.webSocket],
+    apiProxy: false,
     async stop() {
       broker.child.kill('SIGTERM');
       await broker.exited;
@@ -73,6 +77,7 @@ async function cluster(nodes: number): Promise<Target> {
     // The nodes only: HAProxy and Redis are counted apart (see the notes).
     pids: () => running.nodes.map((node) => node.process!.child.pid!),
     apiPorts: running.nodes.map((node) => node.ports.webSocket),
+    apiProxy: true,
     stop: () => running.stop(),
   };
 }
@@ -140,7 +145,7 @@ async function main(): Promise<void> {
       }
       // A limit hit changes what was measured (MAX_QUEUED_PER_CLIENT drops or refuses QoS 1 copies): say so.
       for (const [index, port] of target.apiPorts.entries()) {
-        const hits = ((await httpGet(port, '/api/stats')).body as { counters: { limitHits: Record<string, number> } }).counters.limitHits;
+        const hits = ((await httpGet(port, '/api/stats', 3000, { proxy: target.apiProxy })).body as { counters: { limitHits: Record<string, number> } }).counters.limitHits;
         for (const [key, count] of Object.entries(hits)) limitNotes.push(`${target.name}, node ${index + 1}: limit ${key} hit ${count} times.`);
       }
     } finally {

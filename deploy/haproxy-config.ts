@@ -9,6 +9,15 @@
  * them by how many each node holds, and timeouts are long: the broker's own
  * idle timeout (TIMEOUT_SECONDS) ends silent sessions long before HAProxy would.
  *
+ * Client addresses: every server line has `send-proxy-v2`, so each connection
+ * to a node starts with a PROXY protocol v2 header naming the client's real
+ * address, and the nodes run with PROXY_PROTOCOL = 1 (deploy/launch.ts
+ * nodeEnv). Their per-address limits, logs, `/api/clients` and the admin
+ * API's loopback check then see the client, not HAProxy. A node with
+ * PROXY_PROTOCOL = 1 destroys any connection without that header, so the
+ * health checks send one too (`check-send-proxy`: a LOCAL header, which the
+ * node takes as HAProxy's own address).
+ *
  * Health: each node's `GET /api/health` on its plain WebSocket port answers
  * 200 only while its storage and cluster bus work. The socket backend checks
  * every node; the other backends `track` those checks, so a node is taken
@@ -152,18 +161,20 @@ export function renderHaproxyConfig(options: HaproxyOptions): string {
     if (transport === checker) {
       add(
         '    # JMQT /api/health: 200 while storage and cluster bus work, 503 otherwise.',
+        '    # send-proxy-v2: a PROXY v2 header with the client\'s address first (nodes run PROXY_PROTOCOL = 1);',
+        '    # check-send-proxy: the health checks start with one too (LOCAL), or the node would drop them.',
         '    option httpchk',
         '    http-check send meth GET uri /api/health',
         '    http-check expect status 200',
       );
     } else {
-      add(`    # Each server follows the health of the same node in backend ${checker.name}.`);
+      add(`    # Each server follows the health of the same node in backend ${checker.name}; send-proxy-v2 as there.`);
     }
     for (const node of nodes) {
       const address = `${node.host}:${node[transport.key]}`;
       add(transport === checker
-        ? `    server ${node.name} ${address} check port ${node.webSocket} inter ${formatMs(inter)} fall 2 rise 1`
-        : `    server ${node.name} ${address} track ${checker.name}/${node.name}`);
+        ? `    server ${node.name} ${address} send-proxy-v2 check port ${node.webSocket} check-send-proxy inter ${formatMs(inter)} fall 2 rise 1`
+        : `    server ${node.name} ${address} send-proxy-v2 track ${checker.name}/${node.name}`);
     }
     add('');
   }
@@ -195,12 +206,14 @@ export function exampleConfig(): string {
       '  8404 HAProxy stats page (/) and HAProxy health (/haproxy-health)',
       '',
       'Nodes (JMQT_SOCKET_PORT, JMQT_WEBSOCKET_PORT, JMQT_SSL_SOCKET_PORT, JMQT_SSL_WEBSOCKET_PORT):',
-      ...nodes.map((node) => `  ${node.name}: ${node.socket} ${node.webSocket} ${node.sslSocket} ${node.sslWebSocket}   health: http://127.0.0.1:${node.webSocket}/api/health`),
+      ...nodes.map((node) => `  ${node.name}: ${node.socket} ${node.webSocket} ${node.sslSocket} ${node.sslWebSocket}   health: GET /api/health on ${node.webSocket}`),
       '',
+      'Every node runs with JMQT_PROXY_PROTOCOL=1: HAProxy starts each connection with a',
+      'PROXY v2 header (send-proxy-v2, check-send-proxy) naming the real client address,',
+      'and a node destroys any connection without one (a plain curl to a node port too).',
       'Without ENABLE_SSL on the nodes, drop the two TLS frontends and backends.',
-      'Behind HAProxy on the same host every client reaches the nodes from 127.0.0.1,',
-      'which their API takes for a local operator: set JMQT_ADMIN_TOKEN on every node,',
-      'or /api and /metrics answer anyone who reaches port 8011.',
+      'Set JMQT_ADMIN_TOKEN on every node for operators who are not on the HAProxy host:',
+      'without it /api and /metrics answer loopback clients only.',
       'Run: haproxy -f deploy/haproxy.cfg -db   (see deploy/README.md)',
     ],
   });

@@ -1,14 +1,19 @@
 /**
  * Pieces shared by `scripts/cluster.ts` (a cluster by hand), the cluster
  * test harness and the cluster benchmark: the environment of one node,
- * HAProxy and redis-server as child processes, and HAProxy's view of its
- * servers (from its stats page as CSV).
+ * HAProxy and redis-server as child processes, HAProxy's view of its
+ * servers (from its stats page as CSV), and PROXY v2 headers for whatever
+ * talks to a node directly.
+ *
+ *   npx tsx deploy/launch.ts health PORT…   GET /api/health on each node's WebSocket port, with a PROXY header
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Command, IPv4Address, IPv4ProxyAddress, IPv6Address, IPv6ProxyAddress, TransportProtocol, UnspecProxyAddress, V2ProxyProtocol } from 'proxy-protocol-js';
 
 export interface NodePorts {
   socket: number;
@@ -53,10 +58,12 @@ export function nodeEnv(options: NodeEnvOptions): Record<string, string> {
     JMQT_REDIS_HOST: redis.host ?? '127.0.0.1',
     JMQT_REDIS_PORT: String(redis.port),
     JMQT_CLUSTER_NAME: options.clusterName,
-    // Behind a proxy on this host every connection comes from 127.0.0.1:
-    // per-address limits would count all clients of the cluster as one.
-    JMQT_MAX_CONNECTIONS_PER_ADDRESS: '0',
-    JMQT_CONNECTION_RATE_PER_ADDRESS: '0',
+    // HAProxy (send-proxy-v2) starts every connection with a PROXY v2 header naming the
+    // client's real address, so the per-address limits, logs and admin API see the
+    // client, not the proxy, and keep their defaults. A node then destroys every
+    // connection without that header: whatever talks to a node directly sends one
+    // (httpGet with `proxy`, proxyRelay).
+    JMQT_PROXY_PROTOCOL: '1',
   };
   if (options.ssl && ports.sslSocket !== undefined && ports.sslWebSocket !== undefined) {
     Object.assign(env, {
@@ -198,10 +205,91 @@ export async function startRedisServer(port: number, dir: string): Promise<Child
   return handle;
 }
 
-/** A GET on 127.0.0.1: status and body (parsed when JSON). */
-export function httpGet(port: number, path: string, timeoutMs = 3000): Promise<{ status: number; body: unknown; text: string }> {
+// ---------------------------------------------------------------- PROXY protocol v2
+
+/**
+ * The PROXY v2 header HAProxy's health checks send (`check-send-proxy`): LOCAL,
+ * no addresses; a node takes the connection as coming from the socket's own
+ * peer. For anything that talks to a node (PROXY_PROTOCOL = 1) directly.
+ */
+export function localProxyHeader(): Buffer {
+  return Buffer.from(new V2ProxyProtocol(Command.LOCAL, TransportProtocol.UNSPEC, new UnspecProxyAddress()).build());
+}
+
+/** A PROXY v2 header for a TCP client at `source:sourcePort` (IPv4, or IPv6 in its usual notation), as `send-proxy-v2` writes it. */
+export function proxyHeader(source: string, sourcePort: number, destination: string, destinationPort: number): Buffer {
+  const v6 = (text: string) => {
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(text);
+    const [head, tail] = (mapped ? `::ffff:0:0` : text).split('::');
+    const left = head ? head.split(':') : [];
+    const right = tail ? tail.split(':') : [];
+    const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+    const bytes = groups.flatMap((group) => [parseInt(group, 16) >> 8, parseInt(group, 16) & 0xff]);
+    if (mapped) bytes.splice(12, 4, ...mapped[1]!.split('.').map(Number));
+    return IPv6Address.createFrom(bytes);
+  };
+  const v4 = (text: string) => IPv4Address.createFrom(text.split('.').map(Number));
+  const address = source.includes(':') || destination.includes(':')
+    ? new IPv6ProxyAddress(v6(source.includes(':') ? source : `::ffff:${source}`), sourcePort, v6(destination.includes(':') ? destination : `::ffff:${destination}`), destinationPort)
+    : new IPv4ProxyAddress(v4(source), sourcePort, v4(destination), destinationPort);
+  return Buffer.from(new V2ProxyProtocol(Command.PROXY, TransportProtocol.STREAM, address).build());
+}
+
+export interface ProxyRelay {
+  /** Where to connect instead of the node's port. */
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A TCP relay on 127.0.0.1 to `target` that starts each relayed connection with
+ * the PROXY v2 header `send-proxy-v2` would write (the client's address and
+ * port), as HAProxy does: for clients that connect to one node directly, past
+ * HAProxy. A refused or closed target closes the client's connection.
+ * `listenPort` 0: one the system picks.
+ */
+export async function proxyRelay(target: { host?: string; port: number }, listenPort = 0): Promise<ProxyRelay> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((inbound) => {
+    const outbound = connect({ host: target.host ?? '127.0.0.1', port: target.port });
+    outbound.write(proxyHeader(inbound.remoteAddress ?? '127.0.0.1', inbound.remotePort ?? 0, inbound.localAddress ?? '127.0.0.1', target.port));
+    for (const [from, to] of [[inbound, outbound], [outbound, inbound]] as const) {
+      sockets.add(from);
+      from.setNoDelay(true);
+      from.pipe(to);
+      from.on('error', () => to.destroy());
+      from.on('close', () => { sockets.delete(from); to.destroy(); });
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(listenPort, '127.0.0.1', () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+/**
+ * A GET on 127.0.0.1: status and body (parsed when JSON). With `proxy`, the
+ * connection starts with a LOCAL PROXY v2 header, as a node with
+ * PROXY_PROTOCOL = 1 requires.
+ */
+export function httpGet(port: number, path: string, timeoutMs = 3000, options: { proxy?: boolean } = {}): Promise<{ status: number; body: unknown; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, timeout: timeoutMs }, (response) => {
+    const createConnection = options.proxy
+      ? () => {
+        const socket = connect({ host: '127.0.0.1', port });
+        // Queued before the request, so it leaves first.
+        socket.write(localProxyHeader());
+        return socket;
+      }
+      : undefined;
+    const req = request({ host: '127.0.0.1', port, path, timeout: timeoutMs, createConnection }, (response) => {
       let text = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => { text += chunk; });
@@ -243,4 +331,19 @@ export async function waitForServers(statsPort: number, backend: string, wanted:
     // HAProxy writes "UP 1/2", "DOWN 1/2" while going from one to the other.
     return Object.entries(wanted).every(([name, state]) => last.get(name) === state);
   }, ms, () => `HAProxy to see ${JSON.stringify(wanted)} in ${backend}; it sees ${JSON.stringify(Object.fromEntries(last))}`, 100);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const [command, ...ports] = process.argv.slice(2);
+  if (command !== 'health' || ports.length === 0 || ports.some((port) => !/^\d+$/.test(port))) {
+    process.stderr.write('usage: npx tsx deploy/launch.ts health PORT…   (each node\'s WebSocket port)\n');
+    process.exit(2);
+  }
+  let failed = false;
+  for (const port of ports) {
+    const answer = await httpGet(Number(port), '/api/health', 3000, { proxy: true }).catch((error: Error) => ({ status: 0, text: error.message }));
+    failed ||= answer.status !== 200;
+    process.stdout.write(`${port} ${answer.status} ${answer.text}\n`);
+  }
+  process.exit(failed ? 1 : 0);
 }

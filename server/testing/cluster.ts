@@ -8,15 +8,15 @@
  * redis-server on a free port, so a test may stop and restart it.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect as tcpConnect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import { renderHaproxyConfig, type HaproxyFrontends } from '../../deploy/haproxy-config';
 import {
-  haproxyBinary, haproxyServers, httpGet, nodeEnv, redisServerBinary, runnable, sleep, startHaproxy, startRedisServer,
-  waitForServers, waitUntil, type ChildHandle, type NodePorts,
+  haproxyBinary, haproxyServers, httpGet, nodeEnv, proxyRelay, redisServerBinary, runnable, sleep, startHaproxy, startRedisServer,
+  waitForServers, waitUntil, type ChildHandle, type NodePorts, type ProxyRelay,
 } from '../../deploy/launch';
 import { makeCertificate } from './certificate';
 import { freePort, spawnBroker, type BrokerProcess } from './process';
@@ -62,6 +62,13 @@ export interface ClusterNode {
   /** HAProxy server name and NODE_ID. */
   name: string;
   ports: NodePorts;
+  /**
+   * The nodes run with PROXY_PROTOCOL = 1 and destroy any connection that does
+   * not start with a PROXY v2 header. A client that connects to this node
+   * directly, past HAProxy, uses these ports: relays that send the header first
+   * (with the client's address, as HAProxy's send-proxy-v2 does).
+   */
+  direct: { socket: number; webSocket: number };
   env: Record<string, string>;
   /** The running process; null while killed. */
   process: BrokerProcess | null;
@@ -93,7 +100,7 @@ export interface TestCluster {
   restartRedis(downMs?: number): Promise<void>;
   /** Waits until HAProxy routes to every running node (and to no killed one). */
   waitRouted(ms?: number): Promise<void>;
-  /** GET on a node's WebSocket port. */
+  /** GET on a node's WebSocket port, straight to the node (a LOCAL PROXY header first). */
   get(index: number, path: string): Promise<{ status: number; body: any }>;
   /** Client ids with a session on each node, from each node's /api/clients (killed nodes: []). */
   clientsByNode(): Promise<string[][]>;
@@ -133,6 +140,33 @@ async function mysqlRelay(target: { host: string; port: number }): Promise<Mysql
   };
 }
 
+/** First port of the range the system picks ports from (freePort() and every listen on port 0). */
+function ephemeralStart(): number {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/**
+ * A PROXY relay to `port` on a port below the ephemeral range: freePort() hands
+ * out ports that stay free until a node (or HAProxy, or a restarted node) binds
+ * them, in this process or in a cluster suite running beside it; a relay on a
+ * system-picked port could take one of those meanwhile.
+ */
+async function relayBelowEphemeral(port: number): Promise<ProxyRelay> {
+  const top = ephemeralStart();
+  const bottom = Math.max(1024, top - 12_000);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await proxyRelay({ port }, bottom + Math.floor(Math.random() * (top - bottom)));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 50) throw error;
+    }
+  }
+}
+
 async function dropDatabase(database: string): Promise<void> {
   const connection = await createConnection({ ...MYSQL, connectTimeout: 3000 });
   try {
@@ -156,6 +190,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<T
   process.once('exit', killAll);
 
   const relays = new Map<number, MysqlRelay>();
+  const direct: ProxyRelay[] = [];
   let redis: ChildHandle | null = null;
   let haproxy: ChildHandle | null = null;
   const nodes: ClusterNode[] = [];
@@ -173,6 +208,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<T
     }));
     await redis?.stop('SIGTERM', 3000);
     await Promise.all([...relays.values()].map((relay) => relay.cut()));
+    await Promise.all(direct.map((relay) => relay.close()));
     await dropDatabase(database).catch(() => undefined);
     process.removeListener('exit', killAll);
     rmSync(dir, { recursive: true, force: true });
@@ -193,14 +229,25 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<T
         mysql: { ...MYSQL, port: relays.get(index)?.port ?? MYSQL.port, database },
         redis: { port: redisPort },
         ssl: certificate,
+        // The per-address limits keep their defaults: every test client is at 127.0.0.1
+        // (the PROXY header says so), yet the largest burst, 200 clients through
+        // HAProxy's leastconn, puts about 67 on each node, well under
+        // CONNECTION_RATE_PER_ADDRESS (200 a second per node) and
+        // MAX_CONNECTIONS_PER_ADDRESS (2000). A test that opens more from one node
+        // at once must raise them in `env`.
         extra: { JMQT_LOG_MODE: 'INF', ...options.env },
       });
-      nodes.push({ index, name, ports, env, process: null });
+      nodes.push({ index, name, ports, direct: { socket: 0, webSocket: 0 }, env, process: null });
     }
     await Promise.all(nodes.map(async (node) => {
       node.process = await spawnBroker(node.env);
       children.add(node.process.child);
     }));
+    for (const node of nodes) {
+      const relays = [await relayBelowEphemeral(node.ports.socket), await relayBelowEphemeral(node.ports.webSocket)] as const;
+      direct.push(...relays);
+      node.direct = { socket: relays[0].port, webSocket: relays[1].port };
+    }
 
     const frontends: HaproxyFrontends = { socket: await freePort(), webSocket: await freePort() };
     if (options.ssl) Object.assign(frontends, { sslSocket: await freePort(), sslWebSocket: await freePort() });
@@ -252,7 +299,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<T
         await waitForServers(statsPort, CHECKED_BACKEND, wanted, ms);
       },
       async get(index, path) {
-        const answer = await httpGet(nodes[index]!.ports.webSocket, path);
+        const answer = await httpGet(nodes[index]!.ports.webSocket, path, 3000, { proxy: true });
         return { status: answer.status, body: answer.body as any };
       },
       async clientsByNode() {

@@ -72,8 +72,9 @@ const missing = (client: ClusterClient, channel: string, acked: Set<number>) => 
 describe('cluster failover: 3 nodes behind HAProxy', { skip, timeout: 150_000 }, () => {
   let cluster: TestCluster;
   const opened: ClusterClient[] = [];
+  // Past HAProxy, to one node: through its relay, which sends the PROXY v2 header the node requires.
   const direct = async (node: number, clientId: string, options = {}) => {
-    const client = await ClusterClient.connect(cluster.nodes[node]!.ports.socket, clientId, options);
+    const client = await ClusterClient.connect(cluster.nodes[node]!.direct.socket, clientId, options);
     opened.push(client);
     return client;
   };
@@ -176,7 +177,7 @@ describe('cluster failover: 3 nodes behind HAProxy', { skip, timeout: 150_000 },
     await waitForServers(cluster.statsPort, 'jmqt_socket', { node1: 'DOWN', node2: 'DOWN', node3: 'DOWN' }, 5000);
     const acceptedWhileDown = flow.acked.size;
     // A new session cannot be claimed either: conn is answered 5, at once.
-    const refusedConn = await ClusterClient.connect(cluster.nodes[0]!.ports.socket, `${run}-late`).then(
+    const refusedConn = await ClusterClient.connect(cluster.nodes[0]!.direct.socket, `${run}-late`).then(
       (client) => { client.destroy(); return 1; }, (error: Error & { status?: number }) => error.status);
     assert.equal(refusedConn, 5, 'conn while Redis is down');
     await sleep(300);

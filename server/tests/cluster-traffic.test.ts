@@ -29,8 +29,9 @@ function tally(pushes: Array<{ dt: any }>, key: (dt: any) => string | null): { d
 describe('cluster: 3 nodes behind HAProxy', { skip, timeout: 120_000 }, () => {
   let cluster: TestCluster;
   const opened: ClusterClient[] = [];
+  // Past HAProxy, to one node: through its relay, which sends the PROXY v2 header the node requires.
   const direct = async (node: number, clientId: string) => {
-    const client = await ClusterClient.connect(cluster.nodes[node]!.ports.socket, clientId);
+    const client = await ClusterClient.connect(cluster.nodes[node]!.direct.socket, clientId);
     opened.push(client);
     return client;
   };
@@ -222,7 +223,7 @@ describe('cluster: 3 nodes behind HAProxy', { skip, timeout: 120_000 }, () => {
     for (let round = 0; round < rounds && Date.now() - started < 40_000; round++) {
       const clientId = unique(`race${round}`);
       const [a, b] = [round % 3, (round + 1) % 3];
-      const attempt = (node: number) => ClusterClient.connect(cluster.nodes[node]!.ports.socket, clientId, { requestMs: 8000 }).catch((error: Error & { status?: number }) => error.status ?? 'closed');
+      const attempt = (node: number) => ClusterClient.connect(cluster.nodes[node]!.direct.socket, clientId, { requestMs: 8000 }).catch((error: Error & { status?: number }) => error.status ?? 'closed');
       const results = await Promise.all([attempt(a), attempt(b)]);
       const clients = results.filter((result): result is ClusterClient => result instanceof ClusterClient);
       opened.push(...clients);
