@@ -6,16 +6,23 @@
  * imports this file.
  */
 import { p2pChannel, channelKind, normaliseChannel } from '../shared/channel';
-import type { TransportName } from '../shared/keys';
+import { KICKED_REASON, type TransportName } from '../shared/keys';
 import type { Json } from '../shared/packets';
+import { AdminService } from './admin/admin-service';
+import { Monitor } from './admin/monitor';
+import type { AdminParts } from './admin/parts';
+import { AttributedDispatcher } from './attributed-dispatcher';
 import type { ClusterHost } from './cluster/host';
+import { SINGLE_NODE, type PeerQuery, type Peers } from './cluster/peers';
 import type { Config } from './config';
 import { Connection, type ConnectionHost } from './connection';
 import { ClientExpiry } from './expiry';
 import type { HandlerContext } from './handlers/context';
 import { Dispatcher } from './handlers';
 import type { Application, Peer } from './hooks';
+import type { BrokerEvent } from './events/event-log';
 import { ConnectionGuard, connectionCap } from './limits/connection-guard';
+import { LimitLog } from './limits/limit-log';
 import { PublishRate } from './limits/publish-rate';
 import type { Logger } from './log';
 import { BrokerMetrics, type MetricsSource } from './metrics';
@@ -28,6 +35,7 @@ import type { ServerApi, ServerPublishOptions } from './server-api';
 import { newCounters } from './stats';
 import type { Storage } from './storage/storage';
 import { SubscriptionIndex } from './subscription-index';
+import { sweepConnections } from './sweep';
 import type { TransportHost } from './transports/host';
 
 /** How the broker is deployed: one node, or a node of a cluster (server.ts chooses). */
@@ -36,7 +44,7 @@ export interface Deployment {
   queueDepths(storage: Storage): QueueDepths;
 }
 
-export class Broker implements ConnectionHost, HandlerContext, ClusterHost, TransportHost, MetricsSource, ServerApi {
+export class Broker implements ConnectionHost, HandlerContext, ClusterHost, TransportHost, MetricsSource, ServerApi, AdminParts {
   readonly counters = newCounters();
   readonly index = new SubscriptionIndex();
   /** Every open connection, with or without a session: the idle sweep walks these. */
@@ -46,15 +54,19 @@ export class Broker implements ConnectionHost, HandlerContext, ClusterHost, Tran
   readonly router: Router;
   readonly publisher: Publisher;
   readonly replayer: Replayer;
-  readonly dispatcher: Dispatcher = new Dispatcher(this);
+  /** Trace, events and per-client counters for the admin API. */
+  readonly monitor: Monitor;
+  readonly admin: AdminService;
+  /** The other nodes, once a cluster router offers them (usePeers). */
+  peers: Peers = SINGLE_NODE;
+  readonly dispatcher: AttributedDispatcher = new AttributedDispatcher(new Dispatcher(this));
   readonly queueDepths: QueueDepths;
   readonly metrics: BrokerMetrics;
   readonly outboundLimit: number;
   readonly startedAt = Date.now();
   private readonly expiry: ClientExpiry;
   private readonly guard: ConnectionGuard;
-  /** Per limit key: when it was last logged and how many hits went unlogged since, so a flood writes one line a second. */
-  private readonly limitLog = new Map<string, { at: number; suppressed: number }>();
+  private readonly limitLog: LimitLog;
   /** Session ends in progress, awaited by a new session of the same client id. */
   private readonly ending = new Map<string, Promise<void>>();
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
@@ -67,17 +79,23 @@ export class Broker implements ConnectionHost, HandlerContext, ClusterHost, Tran
     deployment: Deployment,
   ) {
     this.outboundLimit = config.OUTBOUND_BUFFER_BYTES;
+    this.limitLog = new LimitLog(log);
     this.router = deployment.router(this);
+    this.monitor = new Monitor(config, this.router.nodeId);
     this.queueDepths = deployment.queueDepths(storage);
     this.metrics = new BrokerMetrics(this);
-    this.replayer = new Replayer(storage, this.index, (pushes) => this.countOut(pushes));
+    this.replayer = new Replayer(storage, this.index);
     this.publisher = new Publisher({
       config, counters: this.counters, log, storage, index: this.index, queues: this.queueDepths, router: this.router,
-      limitHit: (key, detail) => this.limitHit(key, detail), storageLatency: this.metrics.storageLatency,
+      limitHit: (key, detail) => this.limitHit(key, detail), storageLatency: this.metrics.storageLatency, observer: this.monitor,
     });
     this.expiry = new ClientExpiry({
       config, storage, sessions: this.sessions, index: this.index, router: this.router, queues: this.queueDepths, counters: this.counters, log,
+      lost: (clientId, copies) => this.monitor.lostCopies(clientId, 'expired', undefined, copies),
     });
+    this.admin = new AdminService(this);
+    // This node's events, for the live dashboards of the other nodes that watch (relayed ones are not passed on).
+    this.monitor.events.listen((event) => event.node === this.router.nodeId && this.peers.shareEvent(event));
     this.guard = new ConnectionGuard(connectionCap(config.MAX_CONNECTIONS), config.MAX_CONNECTIONS_PER_ADDRESS, config.CONNECTION_RATE_PER_ADDRESS);
   }
 
@@ -111,18 +129,11 @@ export class Broker implements ConnectionHost, HandlerContext, ClusterHost, Tran
 
   // Limits (protocol 11)
 
-  /** Counts and logs a limit being hit; `key` is the configuration key that set it. */
-  limitHit(key: string, detail: string): void {
+  /** Counts and logs a limit being hit; `key` is the configuration key that set it, `clientId` the client that hit it. */
+  limitHit(key: string, detail: string, clientId: string | undefined = this.dispatcher.current?.clientId): void {
     this.counters.limitHits[key] = (this.counters.limitHits[key] ?? 0) + 1;
-    const now = Date.now();
-    const last = this.limitLog.get(key);
-    if (last && now - last.at < 1000) {
-      last.suppressed++;
-      return;
-    }
-    const more = last && last.suppressed > 0 ? ` (and ${last.suppressed} more hits not logged)` : '';
-    this.limitLog.set(key, { at: now, suppressed: 0 });
-    this.log.warn(`limit ${key} hit: ${detail}${more}`);
+    this.monitor.limitHit(key, clientId || undefined, detail);
+    this.limitLog.write(key, detail);
   }
 
   /** Whether a new connection from `remoteHost` may open (protocol 11.8); if so, release() is owed when it closes. */
@@ -172,7 +183,7 @@ export class Broker implements ConnectionHost, HandlerContext, ClusterHost, Tran
 
   countThrottled(connection: Connection): void {
     this.counters.throttledClients++;
-    this.limitHit('PUBLISH_RATE_MESSAGES', `${connection.describe()} is over its publish budget (PUBLISH_RATE_MESSAGES or PUBLISH_RATE_BYTES): reading paused`);
+    this.limitHit('PUBLISH_RATE_MESSAGES', `${connection.describe()} is over its publish budget (PUBLISH_RATE_MESSAGES or PUBLISH_RATE_BYTES): reading paused`, connection.clientId);
   }
 
   /** Open connections per transport, every transport named. */
@@ -182,33 +193,11 @@ export class Broker implements ConnectionHost, HandlerContext, ClusterHost, Tran
     return counts;
   }
 
-  /**
-   * Once a second. Protocol 5.8: nothing from the client for `ts` seconds ends
-   * its session; a silent new socket too. Also the connect deadline and slow consumers (11.3).
-   */
+  /** Once a second: idle sessions, connect deadlines, slow consumers (sweep.ts); resend keys and traces past their time. */
   private sweep(): void {
-    const now = Date.now();
-    const idleSince = now - this.config.TIMEOUT_SECONDS * 1000;
-    const connectBy = now - this.config.CONNECT_TIMEOUT_SECONDS * 1000;
-    const slowFor = this.config.SLOW_CONSUMER_SECONDS * 1000;
-    for (const connection of this.connections) {
-      // A connection the broker stopped reading (outbound full, throttled) is silent by the broker's doing.
-      if (connection.lastSeen < idleSince && connection.reading) {
-        connection.close('idle timeout');
-      } else if (connection.state === 'open' && connection.connectedAt < connectBy) {
-        this.limitHit('CONNECT_TIMEOUT_SECONDS', `no session ${this.config.CONNECT_TIMEOUT_SECONDS} s after ${connection.describe()} connected`);
-        connection.close('no conn in time');
-      } else if (connection.bufferedBytes > this.outboundLimit) {
-        connection.overLimitSince ||= now;
-        if (now - connection.overLimitSince >= slowFor) {
-          this.limitHit('SLOW_CONSUMER_SECONDS', `${connection.describe()} over OUTBOUND_BUFFER_BYTES for ${this.config.SLOW_CONSUMER_SECONDS} s`);
-          connection.close('slow consumer');
-        }
-      } else {
-        connection.overLimitSince = 0;
-      }
-    }
+    sweepConnections(this);
     this.publisher.expireDedupe();
+    this.monitor.trace.expire();
   }
 
   // Session lifecycle (protocol 5)
@@ -220,6 +209,7 @@ export class Broker implements ConnectionHost, HandlerContext, ClusterHost, Tran
    */
   async openSession(connection: Connection, clientId: string): Promise<void> {
     const previous = this.sessions.get(clientId);
+    connection.stats = this.monitor.clients.touch(clientId);
     // Claimed before any await, so two racing conns cannot both win.
     this.sessions.set(clientId, connection);
     connection.clientId = clientId;
@@ -239,6 +229,7 @@ export class Broker implements ConnectionHost, HandlerContext, ClusterHost, Tran
     // Protocol 5.4: the server, not the client, subscribes every session to its P2P channel.
     await this.subscribe(clientId, p2pChannel(clientId), true);
     this.log.info(`session started: ${connection.describe()}`);
+    this.monitor.sessionStarted(connection);
   }
 
   sessionClosed(connection: Connection, reason: string): void {
@@ -249,6 +240,9 @@ export class Broker implements ConnectionHost, HandlerContext, ClusterHost, Tran
     }
     const clientId = connection.clientId;
     this.log.info(`session ended (${reason}): ${connection.describe()}`);
+    connection.stats.delivered += connection.pushes;
+    connection.pushes = 0;
+    this.monitor.sessionEnded(connection, reason, connection.kicked ? 'kick' : connection.takenOver ? 'takeover' : 'end');
     if (this.sessions.get(clientId) === connection) this.sessions.delete(clientId);
     const previous = this.ending.get(clientId) ?? Promise.resolve();
     const end = previous.then(() => this.endSession(connection));
@@ -288,6 +282,28 @@ export class Broker implements ConnectionHost, HandlerContext, ClusterHost, Tran
     }
   }
 
+  /** Admin API: ends the session of `clientId` here, WebSocket close code 4001; answers whether there was one. */
+  kickLocal(clientId: string, by: string): boolean {
+    const connection = this.sessions.get(clientId);
+    if (!connection) return false;
+    this.log.info(`${connection.describe()} kicked by operator at ${by}`);
+    connection.kicked = true;
+    connection.close(KICKED_REASON);
+    return true;
+  }
+
+  usePeers(peers: Peers): void {
+    this.peers = peers;
+  }
+
+  answerPeer(query: PeerQuery): Promise<unknown> {
+    return this.admin.views.answerPeer(query);
+  }
+
+  relayEvent(event: BrokerEvent): void {
+    this.monitor.events.relay(event);
+  }
+
   /** ClusterHost: after a bus outage, subscriptions from storage and stored copies pushed again. */
   async resynchronise(): Promise<void> {
     await this.reloadSubscriptions();
@@ -317,6 +333,7 @@ export class Broker implements ConnectionHost, HandlerContext, ClusterHost, Tran
 
   async unsubscribe(clientId: string, channel: string): Promise<boolean> {
     const existed = await this.storage.unsubscribe(clientId, channel);
+    if (existed) this.monitor.lostCopies(clientId, 'unsubscribed', [channel]);
     const removed = this.index.remove(clientId, channel) || existed;
     this.router.unsubscribed(clientId, [channel]);
     await this.queueDepths.reload(clientId);
@@ -327,6 +344,7 @@ export class Broker implements ConnectionHost, HandlerContext, ClusterHost, Tran
   private async removeTemporary(clientId: string): Promise<void> {
     const channels = await this.storage.removeTemporary(clientId);
     if (channels.length === 0) return;
+    this.monitor.lostCopies(clientId, 'temporary subscription ended', channels);
     for (const channel of channels) this.index.remove(clientId, channel);
     this.router.unsubscribed(clientId, channels);
     await this.queueDepths.reload(clientId);
@@ -334,7 +352,10 @@ export class Broker implements ConnectionHost, HandlerContext, ClusterHost, Tran
 
   async acknowledge(clientId: string, id: string): Promise<boolean> {
     const found = await this.storage.acknowledge(clientId, id);
-    if (found) this.queueDepths.add(clientId, -1);
+    if (found) {
+      this.queueDepths.add(clientId, -1);
+      this.monitor.acked(clientId, id);
+    }
     return found;
   }
 

@@ -28,6 +28,8 @@ export interface ExpiryParts {
   queues: QueueDepths;
   counters: BrokerCounters;
   log: Logger;
+  /** An expired client id lost `copies` queued QoS 1 copies (its trace and counters, admin API). */
+  lost?(clientId: string, copies: number): void;
 }
 
 export class ClientExpiry {
@@ -78,6 +80,7 @@ export class ClientExpiry {
       const expired = await storage.expireClients(now - this.expiryMs, BATCH);
       for (const gone of expired) {
         await this.forget(gone.clientId);
+        this.parts.lost?.(gone.clientId, gone.queued);
         subscriptions += gone.subscriptions;
         copies += gone.queued;
       }

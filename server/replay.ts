@@ -9,6 +9,7 @@
 import { encodePush } from '../shared/codec';
 import type { Connection } from './connection';
 import { OutFrame } from './outbound';
+import { MessageFrame, type PushVia } from './publish/message-id';
 import type { QueuedMessage, Storage } from './storage/storage';
 import type { SubscriptionIndex } from './subscription-index';
 
@@ -18,15 +19,14 @@ const QUEUE_PAGE = 256;
 const RETAINED_PAGE = 16;
 
 /** The push of one stored QoS 1 copy, with the server id its pushAck must echo. */
-export function storedPush(message: QueuedMessage): OutFrame {
-  return new OutFrame(encodePush(message.channel, message.data, message.sender, { id: message.id }));
+export function storedPush(message: QueuedMessage, via: PushVia): MessageFrame {
+  return new MessageFrame(encodePush(message.channel, message.data, message.sender, { id: message.id }), message.id, via);
 }
 
 export class Replayer {
   constructor(
     private readonly storage: Pick<Storage, 'queuedPage' | 'queuedCounts' | 'retainedFor'>,
     private readonly index: Pick<SubscriptionIndex, 'channelsOf'>,
-    private readonly countOut: (pushes: number) => void,
   ) {}
 
   async replay(connection: Connection): Promise<void> {
@@ -40,7 +40,7 @@ export class Replayer {
         for (const message of page) {
           if (connection.outboundFull) await connection.whenWritable();
           if (!connection.inSession) return;
-          connection.replayPush(storedPush(message));
+          connection.replayPush(storedPush(message, 'replay'));
         }
         after = page[page.length - 1]!.seq;
       }
@@ -58,8 +58,7 @@ export class Replayer {
       if (!connection.inSession) return;
       for (const message of await this.storage.retainedFor(wanted.slice(start, start + RETAINED_PAGE))) {
         if (!connection.inSession) return;
-        this.countOut(1);
-        connection.write(new OutFrame(encodePush(message.channel, message.data, message.sender, 'retained')));
+        connection.replayPush(new OutFrame(encodePush(message.channel, message.data, message.sender, 'retained')));
       }
     }
   }
@@ -80,7 +79,7 @@ export class Replayer {
       for (let after = 0; connection.inSession && !connection.outboundFull;) {
         const page = await this.storage.queuedPage(connection.clientId, after, QUEUE_PAGE);
         if (page.length === 0) break;
-        for (const message of page) connection.pushQos1(storedPush(message));
+        for (const message of page) connection.pushQos1(storedPush(message, 'redelivery'));
         pushed += page.length;
         after = page[page.length - 1]!.seq;
       }

@@ -30,6 +30,8 @@ export interface BrokerCounters {
   expiredCopies: number;
   /** Hook answers that came after their connection closed, and so changed nothing. */
   lateHookAnswers: number;
+  /** Operator actions through the admin API (kick, subscribe, unsubscribe, purge, clear-retained, publish), by action. */
+  adminActions: Record<string, number>;
 }
 
 import { PacketTypes } from '../shared/packets';
@@ -44,5 +46,6 @@ export function newCounters(): BrokerCounters {
     packetsIn: 0, packetsOut: 0, packetsInByType: perType(), packetsOutByType: perType(), messagesIn: 0, messagesOut: 0, droppedPackets: 0,
     droppedPushes: 0, oversizedFrames: 0, invalidUtf8: 0, duplicatePublishes: 0, deferredPushes: 0,
     limitHits: {}, throttledClients: 0, evictedCopies: 0, expiredClients: 0, expiredSubscriptions: 0, expiredCopies: 0, lateHookAnswers: 0,
+    adminActions: {},
   };
 }

@@ -4,6 +4,8 @@
  * publish goes once to each node that holds a subscriber, so bus traffic
  * grows with nodes, not with clients (unlike the original's channel per client).
  */
+import type { BrokerEvent } from '../events/event-log';
+import type { PeerQuery } from './peers';
 
 export type BusMessage =
   /** Deliver to this node's local subscribers of `cn` (data as JSON text). */
@@ -17,7 +19,15 @@ export type BusMessage =
   | { t: 'hello'; node: string }
   /** Sent every lease / 3: a node not heard from for a lease is gone, and so are its sessions. */
   | { t: 'alive'; node: string }
-  | { t: 'sessions'; node: string; list: Array<[string, number]> };
+  | { t: 'sessions'; node: string; list: Array<[string, number]> }
+  /** The admin API: an operator ends the session of `cl` held by the receiving node; answered with `answer`. */
+  | { t: 'kick'; rid: string; cl: string; by: string }
+  /** The admin API asks every node what it knows (peers.ts); each answers with `answer`. */
+  | { t: 'ask'; rid: string; q: PeerQuery }
+  | { t: 'answer'; rid: string; a: unknown }
+  /** The sender has live event watchers until `until` (ms since epoch; 0: no more): forward your events to it. */
+  | { t: 'watch'; until: number }
+  | { t: 'event'; e: BrokerEvent };
 
 export type BusHandler = (message: BusMessage, from: string) => void;
 

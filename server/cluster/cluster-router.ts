@@ -9,7 +9,9 @@ import type { Connection } from '../connection';
 import { OutFrame } from '../outbound';
 import { pushToLocal } from '../routing/local-router';
 import type { RoutedPublish, Router } from '../routing/router';
+import { MessageFrame } from '../publish/message-id';
 import type { BusMessage, ClusterBus } from './bus';
+import { ClusterPeers } from './cluster-peers';
 import type { ClusterHost } from './host';
 import type { Ownership } from './ownership';
 
@@ -25,12 +27,17 @@ export class ClusterRouter implements Router {
   private lastRenewal = Date.now();
   /** node → when a bus message from it last arrived, ms. */
   private readonly heard = new Map<string, number>();
+  /** The admin API's questions to the other nodes. */
+  private readonly peers: ClusterPeers;
 
   constructor(
     private readonly host: ClusterHost,
     private readonly bus: ClusterBus,
     private readonly ownership: Ownership & { close?(): Promise<void> },
-  ) {}
+  ) {
+    this.peers = new ClusterPeers(bus, host, { aliveNodes: () => this.aliveNodes(), nodeOf: (clientId) => this.remote.get(clientId)?.node });
+    host.usePeers(this.peers);
+  }
 
   get nodeId(): string {
     return this.bus.nodeId;
@@ -63,6 +70,7 @@ export class ClusterRouter implements Router {
 
   async stop(): Promise<void> {
     if (this.renewTimer) clearInterval(this.renewTimer);
+    this.peers.stop();
     await this.bus.stop();
     await this.ownership.close?.();
   }
@@ -122,7 +130,9 @@ export class ClusterRouter implements Router {
   private deliverRouted(publish: RoutedPublish): void {
     const subscribers = this.host.index.subscribers(publish.channel);
     if (!subscribers) return;
-    const frame = new OutFrame(encodePush(publish.channel, publish.data, publish.sender, publish.id === undefined ? '' : { id: publish.id }));
+    const frame = publish.id === undefined
+      ? new OutFrame(encodePush(publish.channel, publish.data, publish.sender, ''))
+      : new MessageFrame(encodePush(publish.channel, publish.data, publish.sender, { id: publish.id }), publish.id);
     pushToLocal(this.host.sessions, subscribers.keys(), frame, publish);
   }
 
@@ -172,7 +182,16 @@ export class ClusterRouter implements Router {
       case 'sessions':
         for (const [clientId, fence] of message.list) this.learn(clientId, { node: message.node, fence });
         return;
+      case 'kick': case 'ask': case 'answer': case 'watch': case 'event':
+        this.peers.receive(message, from);
+        return;
     }
+  }
+
+  /** Nodes heard from within a lease (every node says it is alive every lease / 3). */
+  private aliveNodes(): string[] {
+    const since = Date.now() - (Number.isFinite(this.ownership.leaseMs) ? this.ownership.leaseMs : 30_000);
+    return [...this.heard].filter(([node, at]) => at >= since && node !== this.nodeId).map(([node]) => node);
   }
 
   private learn(clientId: string, session: RemoteSession): void {
@@ -211,8 +230,15 @@ export class ClusterRouter implements Router {
     }
   }
 
+  /**
+   * This node's sessions with their fences. A session whose claim has not
+   * answered yet (fence 0) is left out: renewing it would find the new fence
+   * and report the id lost, closing a session no other node claimed.
+   */
   private localSessions(): Array<[string, number]> {
-    return [...this.host.sessions.values()].map((connection) => [connection.clientId, connection.fence]);
+    const held: Array<[string, number]> = [];
+    for (const connection of this.host.sessions.values()) if (connection.fence !== 0) held.push([connection.clientId, connection.fence]);
+    return held;
   }
 
   /**

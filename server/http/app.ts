@@ -3,10 +3,14 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Broker } from '../broker';
+import type { DrainControl } from '../drain';
+import { peerAddress } from '../transports/listener';
+import { adminApiRouter } from './admin-api';
 import { apiRouter } from './api';
 import { adminAuth } from './admin-auth';
 
-export function createHttpApp(broker: Broker): express.Express {
+/** `drain`: POST /api/drain and the health answer while draining (server/drain.ts). */
+export function createHttpApp(broker: Broker, drain?: DrainControl): express.Express {
   const app = express();
   app.disable('x-powered-by');
   const admin = adminAuth(broker.config.ADMIN_TOKEN);
@@ -19,8 +23,10 @@ export function createHttpApp(broker: Broker): express.Express {
       return 'down';
     });
     const bus = broker.router.busState;
-    const healthy = storage === 'ok' && bus !== 'down';
-    response.status(healthy ? 200 : 503).json({ status: healthy ? 'ok' : 'degraded', node: broker.router.nodeId, storage, bus, uptimeSeconds: Math.round((Date.now() - broker.startedAt) / 1000) });
+    const healthy = storage === 'ok' && bus !== 'down' && !drain?.draining;
+    // A draining node answers 503 so that the load balancer sends new clients elsewhere.
+    const status = drain?.draining ? 'draining' : healthy ? 'ok' : 'degraded';
+    response.status(healthy ? 200 : 503).json({ status, node: broker.router.nodeId, storage, bus, uptimeSeconds: Math.round((Date.now() - broker.startedAt) / 1000) });
   });
   app.get('/metrics', admin, async (_request, response, next) => {
     try {
@@ -29,7 +35,16 @@ export function createHttpApp(broker: Broker): express.Express {
       next(error);
     }
   });
-  app.use('/api', admin, apiRouter(broker));
+  // Graceful drain: 202 with the plan; a second call answers the drain under way.
+  if (drain) {
+    app.post('/api/drain', admin, (request, response) => {
+      response.status(202).json(drain.start(`POST /api/drain from ${peerAddress(request.socket)}`));
+    });
+    app.get('/api/drain', admin, (_request, response) => {
+      response.json(drain.plan() ?? { state: 'idle', node: broker.router.nodeId });
+    });
+  }
+  app.use('/api', admin, apiRouter(broker), adminApiRouter(broker));
   app.use('/api', (_request, response) => {
     response.status(404).json({ error: 'no such API endpoint' });
   });

@@ -9,6 +9,8 @@ export interface Publication {
   retain: boolean;
   /** Publisher's client id; `''` for the server. */
   sender: string;
-  /** The pub's id, for QoS 1 resend dedupe. */
+  /** The pub's id, for QoS 1 resend dedupe, and to find the message's trace by. */
   pubId?: string | number;
+  /** The server id to give the message, when the caller made it (the admin API answers it); else one is made. */
+  messageId?: string;
 }

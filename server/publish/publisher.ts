@@ -4,7 +4,6 @@
  * route → answer. Data is serialised once and the push encoded once per
  * shape. QoS 0 stays synchronous: no Promise on its path.
  */
-import { randomBytes } from 'node:crypto';
 import { channelKind } from '../../shared/channel';
 import { encodePush } from '../../shared/codec';
 import { Status } from '../../shared/status';
@@ -17,8 +16,23 @@ import type { Router } from '../routing/router';
 import type { BrokerCounters } from '../stats';
 import type { QueuedMessage, Storage } from '../storage/storage';
 import type { SubscriptionIndex } from '../subscription-index';
+import type { PublishedInfo } from '../trace/trace-store';
+import { MessageFrame, MessageIds } from './message-id';
 import type { Publication } from './publication';
 import { ResendDedupe } from './resend-dedupe';
+
+/** Where the pipeline reports what became of each message and each client (trace, per-client counters, events). */
+export interface PublishObserver {
+  readonly tracing: boolean;
+  /** The message entered the pipeline; answers its trace record to complete with the status, null when not traced. */
+  published(id: string, info: PublishedInfo, pubKey?: string): PublishedInfo | null;
+  /** Its copies are durable, one per client named. */
+  stored(id: string, clientIds: string[]): void;
+  /** reject-publisher: the publish was refused for these clients' full queues. */
+  queueFull(id: string, clientIds: string[]): void;
+  /** drop-oldest: `count` copies of `clientId` made room; `ids` those known (read only while tracing). */
+  evicted(clientId: string, count: number, ids: string[]): void;
+}
 
 /** What the pipeline needs, and nothing of the broker beyond it (ARCHITECTURE rule 13). */
 export interface PublisherParts {
@@ -26,12 +40,13 @@ export interface PublisherParts {
   counters: BrokerCounters;
   log: Logger;
   limitHit(key: string, detail: string): void;
-  storage: Pick<Storage, 'enqueue' | 'retain' | 'clearRetained' | 'dropOldest'>;
+  storage: Pick<Storage, 'enqueue' | 'retain' | 'clearRetained' | 'dropOldest' | 'queuedPage'>;
   index: Pick<SubscriptionIndex, 'subscribers'>;
   queues: QueueDepths;
   router: Pick<Router, 'route' | 'isOnline'>;
   /** Seconds from handing QoS 1 copies to storage to their being durable. */
   storageLatency: { observe(seconds: number): void };
+  observer: PublishObserver;
 }
 
 /** One QoS 1 publish once planned: its server id, the data as JSON text, a copy per recipient. */
@@ -44,9 +59,8 @@ interface Plan {
 }
 
 export class Publisher {
-  /** Boot-unique prefix: server ids stay unique across restarts and nodes. */
-  private readonly idPrefix = randomBytes(6).toString('base64url');
-  private idCounter = 0;
+  /** Server ids, unique across restarts and nodes (protocol 7.5). */
+  private readonly ids = new MessageIds();
   private readonly dedupe: ResendDedupe;
 
   constructor(private readonly parts: PublisherParts) {
@@ -55,6 +69,11 @@ export class Publisher {
 
   stop(): void {
     this.dedupe.clear();
+  }
+
+  /** A fresh server id, for a publish that wants to know its id before it is made (the admin API). */
+  newMessageId(): string {
+    return this.ids.next();
   }
 
   /** Called once a second: forgets resend keys past QOS1_DEDUPE_SECONDS. */
@@ -84,27 +103,61 @@ export class Publisher {
     const { channel, sender } = publication;
     const retained = publication.retain ? this.retainLater(publication) : undefined;
     const subscribers = this.parts.index.subscribers(channel);
-    if (!subscribers) return this.answer(channel, 0);
+    if (!subscribers) return this.traceQos0(publication, retained, 0, this.answer(channel, 0));
     const data = retained ?? JSON.stringify(publication.data);
     const frame = new OutFrame(encodePush(channel, data, sender, ''));
-    return this.answer(channel, this.parts.router.route(subscribers.keys(), frame, { channel, data, sender }));
+    const reached = this.parts.router.route(subscribers.keys(), frame, { channel, data, sender });
+    return this.traceQos0(publication, data, reached, this.answer(channel, reached));
+  }
+
+  /** QoS 0 is traced only with an id to find it by: one record per publish, nothing per push. Answers `status`. */
+  private traceQos0(publication: Publication, data: string | undefined, reached: number, status: number): number {
+    if ((publication.pubId === undefined && publication.messageId === undefined) || !this.parts.observer.tracing) return status;
+    const info = this.describe(publication, data ?? JSON.stringify(publication.data), Date.now());
+    Object.assign(info, { reached, status });
+    this.parts.observer.published(publication.messageId ?? this.ids.next(), info, this.pubKey(publication));
+    return status;
+  }
+
+  private describe({ channel, sender, qos, retain, pubId }: Publication, data: string, at: number): PublishedInfo {
+    const info: PublishedInfo = { channel, publisher: sender, qos, retained: retain, bytes: Buffer.byteLength(data), at };
+    if (pubId !== undefined) info.pubId = String(pubId);
+    return info;
+  }
+
+  private pubKey({ sender, pubId }: Publication): string | undefined {
+    return pubId === undefined ? undefined : `${sender}:${pubId}`;
   }
 
   /** Protocol 7.4: stored for every subscriber, online or not, before the pubAck. */
   private async publishQos1(publication: Publication): Promise<number> {
     const plan = this.planCopies(publication);
-    if (!(await this.admitToQueues(plan, publication.channel))) return Status.FAILED;
-    await this.storeAndRetain(plan, publication);
+    const { observer } = this.parts;
+    const traced = observer.tracing ? observer.published(plan.id, this.describe(publication, plan.data, Date.now()), this.pubKey(publication)) : null;
+    if (!(await this.admitToQueues(plan, publication.channel))) {
+      observer.queueFull(plan.id, plan.full);
+      if (traced) traced.status = Status.FAILED;
+      return Status.FAILED;
+    }
+    try {
+      await this.storeAndRetain(plan, publication);
+    } catch (error) {
+      if (traced) traced.status = Status.SERVER_ERROR;
+      throw error;
+    }
+    if (plan.copies.length > 0) observer.stored(plan.id, plan.copies.map((copy) => copy.clientId));
     const { channel, sender } = publication;
-    const frame = new OutFrame(encodePush(channel, plan.data, sender, { id: plan.id }));
+    const frame = new MessageFrame(encodePush(channel, plan.data, sender, { id: plan.id }), plan.id);
     const reached = this.parts.router.route(plan.copies.map((copy) => copy.clientId), frame, { channel, data: plan.data, sender, id: plan.id });
-    return this.answer(channel, reached);
+    const status = this.answer(channel, reached);
+    if (traced) traced.status = status;
+    return status;
   }
 
   /** One copy per subscriber but the publisher (protocol 7.10), under one server id; a channel without subscribers stores nothing. */
-  private planCopies({ channel, sender, data }: Publication): Plan {
+  private planCopies({ channel, sender, data, messageId }: Publication): Plan {
     const json = JSON.stringify(data);
-    const id = this.idPrefix + (++this.idCounter).toString(36);
+    const id = messageId ?? this.ids.next();
     const copies: QueuedMessage[] = [];
     const max = this.parts.config.MAX_QUEUED_PER_CLIENT;
     const full: string[] = [];
@@ -155,9 +208,12 @@ export class Publisher {
     for (const clientId of clientIds) {
       const excess = queues.of(clientId) - config.MAX_QUEUED_PER_CLIENT;
       if (excess <= 0) continue;
+      // Which copies go, for their traces: read (only while tracing) just before they are deleted.
+      const going = this.parts.observer.tracing ? await storage.queuedPage(clientId, 0, excess) : [];
       const dropped = await storage.dropOldest(clientId, excess);
       queues.evicted(clientId, dropped);
       counters.evictedCopies += dropped;
+      this.parts.observer.evicted(clientId, dropped, going.slice(0, dropped).map((copy) => copy.id));
       this.parts.limitHit('MAX_QUEUED_PER_CLIENT', `dropped the ${dropped} oldest queued message(s) of ${quote(clientId)} for one on ${quote(channel)}`);
     }
   }
