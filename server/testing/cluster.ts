@@ -92,7 +92,9 @@ export interface TestCluster {
   readonly relays: Map<number, MysqlRelay>;
   /** Sends `signal` (default SIGKILL) and waits for the exit; answers the exit code. */
   kill(index: number, signal?: NodeJS.Signals): Promise<number | null>;
-  /** Starts a killed node again (same ports, same NODE_ID) and waits until HAProxy routes to it. */
+  /** Waits up to `ms` for a node to exit by itself (a drain: POST /api/drain, SIGUSR2); answers the exit code. */
+  exited(index: number, ms?: number): Promise<number | null>;
+  /** Starts a killed (or exited) node again (same ports, same NODE_ID) and waits until HAProxy routes to it. */
   restart(index: number): Promise<void>;
   stopRedis(): Promise<void>;
   startRedis(): Promise<void>;
@@ -268,6 +270,18 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<T
         if (!running) throw new Error(`${node.name} is not running`);
         running.child.kill(signal);
         const code = await running.exited;
+        node.process = null;
+        children.delete(running.child);
+        return code;
+      },
+      async exited(index, ms = 60_000) {
+        const node = nodes[index]!;
+        const running = node.process;
+        if (!running) throw new Error(`${node.name} is not running`);
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const code = await Promise.race([running.exited, new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => reject(new Error(`${node.name} did not exit within ${ms} ms:\n${running.output().slice(-3000)}`)), ms);
+        })]).finally(() => clearTimeout(timer));
         node.process = null;
         children.delete(running.child);
         return code;

@@ -11,6 +11,8 @@ import { NulFramer } from '../framer';
 import { JmqtClient } from './jmqt-client';
 import { JmqtError } from './errors';
 import { NodeSocketTransport } from './node/socket-transport';
+import { TransportBase, type ConnectionSink } from './transport';
+import { DRAINING_CLOSE_CODE, DRAINING_REASON, webSocketCloseReason } from '../keys';
 import type { JmqtClientEvents, JmqtClientOptions, PushEvent, StateEvent } from './types';
 
 interface Received { type: string; body: Record<string, unknown>; socket: net.Socket }
@@ -337,4 +339,39 @@ test('reconnect keeps trying while the server is away, and gives up when auth is
   assert.deepEqual(event, { reason: 'reconnect: auth answered status 10', willReconnect: false });
   assert.equal(client.state, 'closed');
   back.close();
+});
+
+test('a drain close (WebSocket 4002) reconnects at once; any other drop waits the first backoff delay', async () => {
+  /** A transport whose connections open at once and end when the test says. */
+  class Manual extends TransportBase {
+    sink: ConnectionSink | null = null;
+    readonly starts: number[] = [];
+    protected start(sink: ConnectionSink): void {
+      this.sink = sink;
+      this.starts.push(Date.now());
+      setImmediate(() => sink.open());
+    }
+    protected stop(): void {
+      this.sink = null;
+    }
+    protected write(): Promise<void> {
+      return Promise.resolve();
+    }
+  }
+  const transport = new Manual();
+  const client = new JmqtClient(transport, { reconnect: { initialDelayMs: 300, jitter: 0 }, heartbeat: false });
+  await client.open();
+  for (const [reason, immediate] of [[webSocketCloseReason(DRAINING_CLOSE_CODE, DRAINING_REASON), true], ['connection closed by server', false]] as const) {
+    const opened = nextEvent(client, 'state');
+    const closedAt = Date.now();
+    const disconnected = nextEvent(client, 'disconnect');
+    transport.sink!.close(reason);
+    assert.deepEqual(await disconnected, { reason, willReconnect: true });
+    assert.equal((await opened).state, 'reconnecting');
+    while (client.state !== 'open') await new Promise((resolve) => setTimeout(resolve, 5));
+    const waited = transport.starts.at(-1)! - closedAt;
+    if (immediate) assert.ok(waited < 50, `reconnected ${waited} ms after the drain close`);
+    else assert.ok(waited >= 290, `reconnected ${waited} ms after a plain close`);
+  }
+  await client.disconnect(false);
 });

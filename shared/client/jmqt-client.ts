@@ -7,7 +7,7 @@
  * JmqtError, when no answer can come: `timeout` (status -1) or `network`
  * (status 9: not connected, or the connection went away while waiting).
  */
-import { TAKEN_OVER_REASON } from '../keys';
+import { isFinalCloseReason, isReconnectNowReason } from '../keys';
 import { channelKind, normaliseChannel } from '../channel';
 import { decode, encode } from '../codec';
 import type { ClientPacket, Json, PushPacket, ServerPacket } from '../packets';
@@ -256,16 +256,20 @@ export class JmqtClient extends Emitter<JmqtClientEvents> {
     this.opening = null;
     opening?.reject(error);
     this.requests.rejectAll(error);
-    // A newer session of our client id replaced us: reconnecting would only take it over in turn.
-    const willReconnect = this.wanted && this.backoff !== null && !reason.startsWith(TAKEN_OVER_REASON);
-    if (willReconnect) this.scheduleReconnect();
+    // A newer session of our client id replaced us (reconnecting would only take it over in turn),
+    // or an operator ended the session: either way, no reconnect.
+    const willReconnect = this.wanted && this.backoff !== null && !isFinalCloseReason(reason);
+    // A draining node (WebSocket 4002) asks for a reconnect at once: the load balancer sends it to another node.
+    // Over TCP there is no close code: the ordinary backoff, whose first delay is short, applies.
+    if (willReconnect) this.scheduleReconnect(isReconnectNowReason(reason));
     else this.setState('closed');
     if (wasUp) this.emit('disconnect', { reason, willReconnect });
   }
 
-  private scheduleReconnect(): void {
+  /** `now`: no delay, and the attempt count is left as it is, so a failed retry waits the first backoff delay. */
+  private scheduleReconnect(now = false): void {
     this.setState('reconnecting');
-    const delay = backoffDelay(this.attempt++, this.backoff ?? {});
+    const delay = now ? 0 : backoffDelay(this.attempt++, this.backoff ?? {});
     this.retryTimer = setTimeout(() => {
       this.startOpen().then(
         () => this.restoreSession(),

@@ -114,7 +114,9 @@ export interface JmqtClientOptions {
   /**
    * Reconnect when the connection drops (or cannot be made) until
    * disconnect() is called, re-sending the last auth data and conn with the
-   * new token; `true` uses the default backoff. Default false.
+   * new token; `true` uses the default backoff. Default false. Never after
+   * a takeover (WebSocket close 4000) or a kick (4001); at once, without
+   * backoff, after a drain of the node (4002: rolling restart).
    */
   reconnect?: boolean | BackoffOptions;
   /**
