@@ -58,7 +58,7 @@ test('file from --config or JMQT_CONFIG, then JMQT_<KEY> variables win', () => {
 
 test('every key can be overridden from the environment', () => {
   const samples: Record<string, string> = {
-    LOG_MODE: 'ERR', SQLITE_SYNC: 'normal', MAX_PACKET_BYTES: '4096', MAX_CHANNEL_LENGTH: '64', QUEUE_POLICY: 'reject-publisher',
+    LOG_MODE: 'ERR', LOG_FORMAT: 'json', SQLITE_SYNC: 'normal', MAX_PACKET_BYTES: '4096', MAX_CHANNEL_LENGTH: '64', QUEUE_POLICY: 'reject-publisher',
     MAX_AUTH_BYTES: '4096',
     AUTH_MODE: 'sample', AUTH_HTTP_TIMEOUT_MS: '1200', JWT_JWKS_URL: 'https://idp.example/jwks', AUTH_HTTP_URL: 'http://auth.example/check',
   };

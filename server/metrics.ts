@@ -2,8 +2,16 @@
  * Prometheus metrics (prom-client), one registry per broker so that several
  * brokers in one process (tests) do not share series. Hot-path counts stay
  * plain numbers in BrokerCounters and are read at scrape time.
+ *
+ * prom-client is loaded at the first scrape, not at start: a broker nobody
+ * scrapes does not carry it (about 3 MB of idle RSS). Everything it shows
+ * is read at scrape time anyway, except the storage latency histogram, which
+ * counts its buckets itself (LatencyHistogram) from the start, and some of
+ * prom-client's default process metrics, which count from the first scrape:
+ * the CPU seconds counters (to Prometheus a counter reset, which rate()
+ * takes in its stride), the event loop lag and GC histograms.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type * as Prom from 'prom-client';
 import type { TransportName } from '../shared/keys';
 import type { BrokerCounters } from './stats';
 import type { Storage } from './storage/storage';
@@ -15,21 +23,67 @@ export interface MetricsSource {
   readonly sessions: { readonly size: number };
   readonly index: { readonly size: number };
   readonly storage: Pick<Storage, 'stats'>;
+  /** The admin API's trace: how many messages it remembers now. */
+  readonly monitor: { readonly trace: { readonly size: number } };
+}
+
+/** Prometheus text exposition format 0.0.4, as prom-client's Registry answers it. */
+const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/** A Prometheus histogram without labels, counted in plain numbers (hot path: one observe per QoS 1 publish). */
+export class LatencyHistogram {
+  private readonly counts: number[];
+  private sum = 0;
+  private count = 0;
+
+  constructor(readonly name: string, readonly help: string, readonly buckets: readonly number[]) {
+    this.counts = buckets.map(() => 0);
+  }
+
+  observe(value: number): void {
+    this.sum += value;
+    this.count += 1;
+    const index = this.buckets.findIndex((bound) => value <= bound);
+    if (index >= 0) this.counts[index]! += 1;
+  }
+
+  /** The histogram as prom-client writes one: cumulative buckets, +Inf, sum, count. */
+  text(): string {
+    let cumulative = 0;
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+    this.buckets.forEach((bound, index) => {
+      cumulative += this.counts[index]!;
+      lines.push(`${this.name}_bucket{le="${bound}"} ${cumulative}`);
+    });
+    lines.push(`${this.name}_bucket{le="+Inf"} ${this.count}`, `${this.name}_sum ${this.sum}`, `${this.name}_count ${this.count}`);
+    return lines.join('\n') + '\n';
+  }
 }
 
 export class BrokerMetrics {
-  readonly registry = new Registry();
   /** Seconds from a QoS 1 publish handed to storage to its copies being durable. */
-  readonly storageLatency = new Histogram({
-    name: 'jmqt_storage_enqueue_seconds',
-    help: 'Time for a QoS 1 publish to be durably stored',
-    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
-    registers: [this.registry],
-  });
+  readonly storageLatency = new LatencyHistogram(
+    'jmqt_storage_enqueue_seconds',
+    'Time for a QoS 1 publish to be durably stored',
+    [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
+  );
+  private loaded: Promise<Prom.Registry> | null = null;
+  /** What `/metrics` answers: its content type and text. prom-client is loaded at the first call of metrics(). */
+  readonly registry = {
+    contentType: CONTENT_TYPE,
+    metrics: async (): Promise<string> => {
+      const registry = await (this.loaded ??= import('prom-client').then((prom) => this.register(prom)));
+      return `${this.storageLatency.text()}\n${await registry.metrics()}`;
+    },
+  };
 
-  constructor(broker: MetricsSource) {
-    const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: 'jmqt_process_' });
+  constructor(private readonly broker: MetricsSource) {}
+
+  private register({ Counter, Gauge, Registry, collectDefaultMetrics }: typeof Prom): Prom.Registry {
+    const broker = this.broker;
+    const registry = new Registry();
+    const registers = [registry];
+    collectDefaultMetrics({ register: registry, prefix: 'jmqt_process_' });
     new Gauge({
       name: 'jmqt_connections', help: 'Open connections by transport', labelNames: ['transport'], registers,
       collect() {
@@ -38,6 +92,7 @@ export class BrokerMetrics {
     });
     new Gauge({ name: 'jmqt_sessions', help: 'Sessions (connections past conn)', registers, collect() { this.set(broker.sessions.size); } });
     new Gauge({ name: 'jmqt_subscriptions', help: 'Subscriptions held', registers, collect() { this.set(broker.index.size); } });
+    new Gauge({ name: 'jmqt_traced_messages', help: 'Messages the admin trace remembers (TRACE_MAX_MESSAGES)', registers, collect() { this.set(broker.monitor.trace.size); } });
     new Gauge({
       name: 'jmqt_qos1_queued', help: 'QoS 1 copies stored and not yet acknowledged', registers,
       async collect() { this.set((await broker.storage.stats()).queued); },
@@ -65,5 +120,7 @@ export class BrokerMetrics {
     byLabel('jmqt_packets_in_total', 'Packets received by type', 'type', () => broker.counters.packetsInByType);
     byLabel('jmqt_packets_out_total', 'Packets sent by type', 'type', () => broker.counters.packetsOutByType);
     byLabel('jmqt_limit_hits_total', 'Times a configured limit was hit, by key', 'limit', () => broker.counters.limitHits);
+    byLabel('jmqt_admin_actions_total', 'Operator actions through the admin API, by action', 'action', () => broker.counters.adminActions);
+    return registry;
   }
 }

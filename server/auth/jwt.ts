@@ -6,11 +6,13 @@
  * JWT_AUDIENCE and JWT_ISSUER are set; the client id is `sub`. An optional
  * `channels` claim `{"read": [...], "write": [...]}` narrows the session
  * (protocol 13.7). A refusal says why, with 7; a key set that cannot be
- * fetched gives 5.
+ * fetched gives 5. jose is loaded at the first token (an idle broker, or one
+ * in another AUTH_MODE, does not carry it).
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type * as Jose from 'jose';
+import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 import type { Json } from '../../shared/packets';
 import { Status } from '../../shared/status';
 import { ConfigError, type Config } from '../config';
@@ -26,6 +28,9 @@ export const MAX_JWT_LENGTH = 8192;
 const MIN_SECRET_BYTES = 32;
 
 type Algorithm = 'HS256' | 'RS256' | 'ES256';
+
+let loadedJose: Promise<typeof Jose> | null = null;
+const jose = () => (loadedJose ??= import('jose'));
 
 interface Verifier {
   key: Uint8Array | KeyObject | JWTVerifyGetKey;
@@ -55,7 +60,12 @@ export function verifierFromConfig(config: Config, log: Logger): Verifier {
     throw new ConfigError(`JWT_PUBLIC_KEY_PATH: ${config.JWT_PUBLIC_KEY_PATH} is a ${key.asymmetricKeyType} key; expected RSA (RS256) or EC P-256 (ES256)`);
   }
   const url = new URL(config.JWT_JWKS_URL);
-  const key = createRemoteJWKSet(url, { timeoutDuration: config.AUTH_HTTP_TIMEOUT_MS });
+  // Made at the first token, like jose itself; the key set is fetched then anyway.
+  let keySet: JWTVerifyGetKey | null = null;
+  const key: JWTVerifyGetKey = async (header, token) => {
+    keySet ??= (await jose()).createRemoteJWKSet(url, { timeoutDuration: config.AUTH_HTTP_TIMEOUT_MS });
+    return keySet(header, token);
+  };
   // Shown without user, password or query, which may hold secrets.
   return { key, algorithms: ['RS256', 'ES256'], describe: `RS256/ES256 with the key set at ${url.origin}${url.pathname}` };
 }
@@ -63,7 +73,7 @@ export function verifierFromConfig(config: Config, log: Logger): Verifier {
 const refused = (reason: string): AuthResult => ({ status: Status.NOT_ALLOWED, message: `token refused: ${reason}` });
 
 /** Why jose refused a token, for the client; null when the fault is the broker's (key set unavailable). */
-function reasonOf(error: unknown): string | null {
+function reasonOf(error: unknown, { errors }: typeof Jose): string | null {
   if (error instanceof errors.JWTExpired) return 'expired';
   if (error instanceof errors.JWTClaimValidationFailed) {
     if (error.claim === 'aud') return 'wrong audience';
@@ -111,10 +121,11 @@ export function jwtApplication(options: JwtAuthOptions): Partial<Application> {
       if (typeof jwt !== 'string' || jwt === '') return { status: Status.INVALID_PACKET, message: "auth data needs a 'token' string" };
       if (jwt.length > MAX_JWT_LENGTH) return { status: Status.INVALID_PACKET, message: `token over ${MAX_JWT_LENGTH} characters` };
       let payload: JWTPayload;
+      const loaded = await jose();
       try {
-        ({ payload } = await jwtVerify(jwt, verifier.key, checks));
+        ({ payload } = await loaded.jwtVerify(jwt, verifier.key, checks));
       } catch (error) {
-        const reason = reasonOf(error);
+        const reason = reasonOf(error, loaded);
         if (reason === null) {
           log.error(`jwt auth from ${peer.remoteHost}: cannot verify: ${(error as Error).message}`);
           return { status: Status.SERVER_ERROR, message: 'token keys unavailable' };
