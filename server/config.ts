@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_MAX_PACKET_BYTES, DEFAULT_TIMEOUT_SECONDS, DefaultPorts } from '../shared/keys';
 
-type Kind =
+export type Kind =
   | { type: 'int'; min: number; max: number }
   | { type: 'bool' }
   | { type: 'string' }
@@ -24,15 +24,23 @@ const schema = {
   LOG_PATH: { default: '', kind: text },
   /** Lowest level written: DBG, INF, WRN or ERR. */
   LOG_MODE: { default: 'INF', kind: { type: 'enum', values: ['DBG', 'INF', 'WRN', 'ERR'] } },
+  /** `text`: `TIME LEVEL message` lines; `json`: one JSON object per line, `{"time", "level" (debug, info, warn, error), "message"}`, for log collectors. */
+  LOG_FORMAT: { default: 'text', kind: { type: 'enum', values: ['text', 'json'] } },
   /** Address every listener binds; empty: all interfaces. */
   BIND_ADDRESS: { default: '', kind: text },
+  /** Raw TCP socket, each packet NUL-terminated. */
   SOCKET_PORT: { default: DefaultPorts.socket as number, kind: port },
   /** Plain WebSocket, the REST API and the dashboard share this port. */
   WEBSOCKET_PORT: { default: DefaultPorts.webSocket as number, kind: port },
+  /** 1: also listen with TLS on SSL_SOCKET_PORT and SSL_WEBSOCKET_PORT. */
   ENABLE_SSL: { default: false, kind: flag },
+  /** PEM certificate (chain) of the TLS listeners; required with ENABLE_SSL = 1. */
   SSL_CERT_PATH: { default: '', kind: text },
+  /** PEM private key of the TLS listeners; required with ENABLE_SSL = 1. */
   SSL_KEY_PATH: { default: '', kind: text },
+  /** TLS socket (ENABLE_SSL = 1). */
   SSL_SOCKET_PORT: { default: DefaultPorts.sslSocket as number, kind: port },
+  /** TLS WebSocket, REST API and dashboard (ENABLE_SSL = 1). */
   SSL_WEBSOCKET_PORT: { default: DefaultPorts.sslWebSocket as number, kind: port },
   /** Idle timeout handed out in connAck, seconds; also the limit for a silent new socket. */
   TIMEOUT_SECONDS: { default: DEFAULT_TIMEOUT_SECONDS as number, kind: { type: 'int', min: 3, max: 86400 } },
@@ -77,6 +85,8 @@ const schema = {
   PROXY_PROTOCOL: { default: false, kind: flag },
   /** A subscriber over OUTBOUND_BUFFER_BYTES for this long is disconnected, seconds. */
   SLOW_CONSUMER_SECONDS: { default: 30, kind: { type: 'int', min: 1, max: 3600 } },
+  /** Graceful drain (POST /api/drain, SIGUSR2): the node's sessions are closed spread evenly over this many seconds, then it exits 0. */
+  DRAIN_SECONDS: { default: 30, kind: { type: 'int', min: 0, max: 3600 } },
   /** Bearer token for `/api` (except `/api/health`) and `/metrics`; empty: those answer loopback only. */
   ADMIN_TOKEN: { default: '', kind: text },
   /** How long the admin API's trace (GET /api/trace/:messageId) remembers a message, seconds. */
@@ -126,16 +136,27 @@ const schema = {
   CLUSTER_NAME: { default: 'jmqt', kind: text },
   /** How long a node's claim on a client id lasts without renewal, seconds (cluster). */
   CLUSTER_LEASE_SECONDS: { default: 10, kind: { type: 'int', min: 1, max: 3600 } },
+  /** 1: this node is part of a cluster whose nodes meet over Redis. */
   ENABLE_REDIS: { default: false, kind: flag },
+  /** Redis server of the cluster (ENABLE_REDIS = 1). */
   REDIS_HOST: { default: '127.0.0.1', kind: text },
+  /** Port of that Redis server. */
   REDIS_PORT: { default: 6379, kind: port },
+  /** Redis database number of the cluster's keys. */
   REDIS_DB_INDEX: { default: 0, kind: { type: 'int', min: 0, max: 15 } },
+  /** Password of that Redis server; empty: none. */
   REDIS_PASSWORD: { default: '', kind: text },
+  /** 1: storage on MySQL or MariaDB instead of SQLite. */
   ENABLE_MYSQL: { default: false, kind: flag },
+  /** MySQL server (ENABLE_MYSQL = 1). */
   MYSQL_HOST: { default: '127.0.0.1', kind: text },
+  /** Port of that MySQL server. */
   MYSQL_PORT: { default: 3306, kind: port },
+  /** MySQL user. */
   MYSQL_USER: { default: 'root', kind: text },
+  /** That user's password. */
   MYSQL_PSWD: { default: '', kind: text },
+  /** MySQL database; its tables are created. */
   MYSQL_DB: { default: 'jmqt', kind: text },
 } as const satisfies Record<string, { default: string | number | boolean; kind: Kind }>;
 
@@ -148,6 +169,11 @@ export const configKeys = Object.keys(schema) as ConfigKey[];
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+/** The kind of a key's value (for `npm run config:sample`). */
+export function keyKind(key: ConfigKey): Kind {
+  return schema[key].kind;
 }
 
 export function defaultConfig(): Config {

@@ -5,8 +5,9 @@
  * wait to be written, or while the client is over its publish budget, the
  * connection's inbound packets wait and its socket is not read.
  */
-import { TAKEN_OVER_CLOSE_CODE, type TransportName } from '../shared/keys';
+import { DRAINING_CLOSE_CODE, KICKED_CLOSE_CODE, TAKEN_OVER_CLOSE_CODE, type TransportName } from '../shared/keys';
 import type { ServerPacket } from '../shared/packets';
+import { UNCOUNTED, type ClientCounters } from './admin/client-stats';
 import type { Peer } from './hooks';
 import type { PublishRate } from './limits/publish-rate';
 import { quote } from './log-text';
@@ -23,6 +24,8 @@ export interface ConnectionHost {
   countPacketOut(type: string): void;
   countDroppedPush(): void;
   countDeferredPush(): void;
+  /** Where QoS 1 pushes (written or deferred) and dropped QoS 0 pushes are noted: trace and events (admin API). */
+  readonly monitor: { pushed(clientId: string, frame: OutFrame, deferred: boolean): void; droppedOutbound(clientId: string): void };
   /** A client went over its publish budget and is throttled. */
   countThrottled(connection: Connection): void;
   readonly outboundLimit: number;
@@ -34,11 +37,31 @@ export interface ConnectionHost {
 const BACKLOG_PAUSE = 256;
 const BACKLOG_PAUSE_BYTES = 1024 * 1024;
 /**
- * Frames worked off the backlog before yielding to the event loop: answers of
- * async handlers chain as microtasks, and without a yield one busy client
- * would hold every other client's packets (their hb answers included).
+ * Time one connection may spend handling its packets in one turn of the event
+ * loop before it yields, ms: one read may hold thousands of packets, and the
+ * answers of async handlers chain as microtasks; without a yield one busy
+ * client would hold every other client's packets (their hb answers
+ * included). A budget of time, not of packets, keeps the large batches (and
+ * few system calls) that make fan-out fast.
  */
-const MAX_STREAK = 64;
+const TURN_BUDGET_MS = 5;
+
+/** Counts turns of the event loop, with one setImmediate per turn in which packets arrive (none while idle). */
+let turn = 0;
+let turnMarked = false;
+function nextTurn(): void {
+  turn++;
+  turnMarked = false;
+}
+function currentTurn(): number {
+  if (!turnMarked) {
+    turnMarked = true;
+    setImmediate(nextTurn);
+  }
+  return turn;
+}
+/** The empty backlog of every connection that never queued a frame. */
+const NO_FRAMES: string[] = [];
 
 export class Connection implements Peer {
   clientId = '';
@@ -54,6 +77,14 @@ export class Connection implements Peer {
   fence = 0;
   /** A newer session of the same client id replaced this one (here or on another node). */
   takenOver = false;
+  /** An operator ended the session (admin API). */
+  kicked = false;
+  /** Closed by a drain of this node (server/drain.ts): the client should reconnect at once, elsewhere. */
+  drained = false;
+  /** This client's counters (admin API), the broker's once the session starts. */
+  stats: ClientCounters = UNCOUNTED;
+  /** Pushes written in this session, added to `stats.delivered` when it ends: one increment on the hot path, no lookup. */
+  pushes = 0;
   /** Since when the outbound buffer is over OUTBOUND_BUFFER_BYTES, ms; 0 when it is not. */
   overLimitSince = 0;
   /** More than OUTBOUND_BUFFER_BYTES wait to be written: QoS 0 pushes are dropped, QoS 1 deferred, reading stops. */
@@ -63,12 +94,15 @@ export class Connection implements Peer {
   /** The socket is not being read (see wantsInput). */
   private readingPaused = false;
 
-  private backlog: string[] = [];
+  /** Frames waiting their turn; one array shared by no one until a connection first needs it (most never do). */
+  private backlog: string[] = NO_FRAMES;
   private backlogBytes = 0;
   private busy = false;
-  private streak = 0;
+  /** The turn of the event loop this connection last handled a packet in, and when in it it started. */
+  private turnSeen = -1;
+  private turnStartedAt = 0;
   private yielded = false;
-  private writableWaiters: Array<() => void> = [];
+  private writableWaiters: Array<() => void> | null = null;
   /** Undefined until the first publish: most connections never need one. */
   private rate: PublishRate | null | undefined;
   /** Protocol 5.5: stored QoS 1 copies go first after connAck; live QoS 1 pushes are left to the replay, which reads them from storage. */
@@ -83,15 +117,43 @@ export class Connection implements Peer {
 
   /** One inbound packet's text; handled strictly in arrival order. */
   receive(text: string): void {
-    this.lastSeen = Date.now();
+    const now = Date.now();
+    this.lastSeen = now;
     if (this.state === 'closed') return;
     if (this.busy || this.held || this.backlog.length > 0) {
-      this.backlog.push(text);
-      this.backlogBytes += text.length;
-      this.updateReading();
+      this.queue(text);
+      return;
+    }
+    // Synchronous handlers (QoS 0 pubs) count too: one read can hold thousands of frames.
+    if (this.overBudget(now)) {
+      this.queue(text);
+      this.yieldTurn();
       return;
     }
     this.run(text);
+  }
+
+  private overBudget(now: number): boolean {
+    const current = currentTurn();
+    if (current !== this.turnSeen) {
+      this.turnSeen = current;
+      this.turnStartedAt = now;
+      return false;
+    }
+    return now - this.turnStartedAt >= TURN_BUDGET_MS;
+  }
+
+  private queue(text: string): void {
+    if (this.backlog === NO_FRAMES) this.backlog = [];
+    this.backlog.push(text);
+    this.backlogBytes += text.length;
+    this.updateReading();
+  }
+
+  /** Lets every other connection have its turn before this one handles more. */
+  private yieldTurn(): void {
+    this.yielded = true;
+    setImmediate(() => this.afterYield());
   }
 
   /** Inbound work waits: the client's outbound side is full or it is over its publish budget. */
@@ -114,39 +176,37 @@ export class Connection implements Peer {
     }
     if (pending) {
       this.busy = true;
-      pending.then(this.afterHandler, this.afterFailedHandler);
+      pending.then(() => this.afterHandler(), (error: unknown) => this.afterFailedHandler(error));
     }
   }
 
-  private readonly afterHandler = (): void => {
+  // Methods, not arrow properties: a closure per connection would cost every idle session its bytes.
+  private afterHandler(): void {
     this.busy = false;
     this.work();
-  };
+  }
 
-  private readonly afterFailedHandler = (error: unknown): void => {
+  private afterFailedHandler(error: unknown): void {
     this.fail(error);
     this.afterHandler();
-  };
+  }
 
-  private readonly afterYield = (): void => {
+  private afterYield(): void {
     this.yielded = false;
     this.work();
-  };
+  }
 
-  /** Works off the backlog in order, yielding to the event loop every MAX_STREAK frames. */
+  /** Works off the backlog in order, yielding to the event loop once over its budget for this turn. */
   private work(): void {
     while (!this.busy && !this.held && !this.yielded && this.backlog.length > 0 && this.state !== 'closed') {
-      if (++this.streak > MAX_STREAK) {
-        this.streak = 0;
-        this.yielded = true;
-        setImmediate(this.afterYield);
+      if (this.overBudget(Date.now())) {
+        this.yieldTurn();
         break;
       }
       const text = this.backlog.shift()!;
       this.backlogBytes -= text.length;
       this.run(text);
     }
-    if (this.backlog.length === 0) this.streak = 0;
     this.updateReading();
   }
 
@@ -171,6 +231,8 @@ export class Connection implements Peer {
   }
 
   send(packet: ServerPacket): void {
+    // A refused request (every ack but push carries `st`), counted per client by status.
+    if ('st' in packet && packet.st !== 1) this.stats.refused[packet.st] = (this.stats.refused[packet.st] ?? 0) + 1;
     this.write(OutFrame.of(packet), packet.type);
   }
 
@@ -182,26 +244,32 @@ export class Connection implements Peer {
     if (!this.outboundFull && this.wire.bufferedBytes > this.host.outboundLimit) {
       this.outboundFull = true;
       this.updateReading();
-      this.wire.onceDrained(this.outboundDrained);
+      this.wire.onceDrained(() => this.outboundDrained());
     }
   }
 
-  private readonly outboundDrained = (): void => {
+  private outboundDrained(): void {
     if (this.state === 'closed') return;
     if (this.wire.bufferedBytes > this.host.outboundLimit) {
-      this.wire.onceDrained(this.outboundDrained);
+      this.wire.onceDrained(() => this.outboundDrained());
       return;
     }
     this.outboundFull = false;
     this.overLimitSince = 0;
-    for (const resolve of this.writableWaiters.splice(0)) resolve();
+    this.releaseWriters();
     this.work();
-  };
+  }
+
+  private releaseWriters(): void {
+    const waiters = this.writableWaiters;
+    this.writableWaiters = null;
+    for (const resolve of waiters ?? []) resolve();
+  }
 
   /** Resolves once the outbound side is under its cap, at once when it is; also when the connection closes. */
   whenWritable(): Promise<void> {
     if (!this.outboundFull || this.state === 'closed') return Promise.resolve();
-    return new Promise((resolve) => this.writableWaiters.push(resolve));
+    return new Promise((resolve) => (this.writableWaiters ??= []).push(resolve));
   }
 
   /**
@@ -216,22 +284,25 @@ export class Connection implements Peer {
     this.throttled = true;
     this.host.countThrottled(this);
     this.updateReading();
-    setTimeout(this.endThrottle, waitMs).unref();
+    setTimeout(() => this.endThrottle(), waitMs).unref();
   }
 
-  private readonly endThrottle = (): void => {
+  private endThrottle(): void {
     this.throttled = false;
     this.work();
-  };
+  }
 
   /** QoS 0 push: dropped (and counted) while the client is not reading fast enough. */
   pushQos0(frame: OutFrame): void {
     if (this.state !== 'session') return;
     if (this.outboundFull) {
+      this.stats.dropped.outboundCap++;
       this.host.countDroppedPush();
+      this.host.monitor.droppedOutbound(this.clientId);
       return;
     }
     this.host.countOut(1);
+    this.pushes++;
     this.write(frame);
   }
 
@@ -244,11 +315,15 @@ export class Connection implements Peer {
   pushQos1(frame: OutFrame): void {
     if (this.state !== 'session' || this.replaying) return;
     if (this.outboundFull) {
+      this.stats.deferred++;
       this.host.countDeferredPush();
+      this.host.monitor.pushed(this.clientId, frame, true);
       return;
     }
     this.host.countOut(1);
+    this.pushes++;
     this.write(frame);
+    this.host.monitor.pushed(this.clientId, frame, false);
   }
 
   /** A getter, so TypeScript does not carry a narrowed state across an await. */
@@ -263,7 +338,9 @@ export class Connection implements Peer {
   /** Pushes one stored copy during replay. */
   replayPush(frame: OutFrame): void {
     this.host.countOut(1);
+    this.pushes++;
     this.write(frame);
+    this.host.monitor.pushed(this.clientId, frame, false);
   }
 
   finishReplay(): void {
@@ -278,8 +355,10 @@ export class Connection implements Peer {
   close(reason: string): void {
     if (!this.endReason) this.endReason = reason;
     this.closed();
-    // 4000 tells a WebSocket client it was replaced, so it need not fight back with a reconnect.
-    this.wire.close(this.takenOver ? TAKEN_OVER_CLOSE_CODE : 1000, reason.slice(0, 120));
+    // 4000 tells a WebSocket client it was replaced, so it need not fight back with a reconnect; 4001 that an operator ended it.
+    // 4002 that the node is draining and the client should come back at once (through the load balancer).
+    const code = this.kicked ? KICKED_CLOSE_CODE : this.takenOver ? TAKEN_OVER_CLOSE_CODE : this.drained ? DRAINING_CLOSE_CODE : 1000;
+    this.wire.close(code, reason.slice(0, 120));
   }
 
   /** Called by the transport when the connection is gone; a no-op after close(). */
@@ -288,9 +367,9 @@ export class Connection implements Peer {
     if (!this.endReason) this.endReason = 'connection closed';
     this.host.sessionClosed(this, this.endReason);
     this.state = 'closed';
-    this.backlog = [];
+    this.backlog = NO_FRAMES;
     this.backlogBytes = 0;
-    for (const resolve of this.writableWaiters.splice(0)) resolve();
+    this.releaseWriters();
   }
 
   describe(): string {

@@ -6,7 +6,7 @@
 import { dirname, join } from 'node:path';
 import { authenticationFromConfig, type Authentication } from './auth/mode';
 import { ConfigError, loadConfig, type Config } from './config';
-import { createLogger } from './log';
+import { createLogger, type LogFormat } from './log';
 import { startServer } from './server';
 import { loadOrCreateSecret, TokenSigner } from './tokens';
 
@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     process.stderr.write(`configuration error: ${error.message}\n`);
     process.exit(2);
   }
-  const log = createLogger(config.LOG_MODE, config.LOG_PATH);
+  const log = createLogger(config.LOG_MODE, config.LOG_PATH, config.LOG_FORMAT as LogFormat);
   const secret = loadOrCreateSecret(config.AUTH_SECRET, join(dirname(config.SQLITE_PATH), 'auth-secret'));
   let auth: Authentication;
   try {
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     (ports.sslSocket ? `, ssl socket ${ports.sslSocket}, ssl websocket ${ports.sslWebSocket}` : '') +
     `; storage ${config.ENABLE_MYSQL ? `MySQL ${config.MYSQL_HOST}:${config.MYSQL_PORT}/${config.MYSQL_DB}` : `SQLite ${config.SQLITE_PATH}`}` +
     (config.ENABLE_REDIS ? `; cluster '${config.CLUSTER_NAME}' over Redis ${config.REDIS_HOST}:${config.REDIS_PORT} as node ${server.broker.router.nodeId}` : '') +
-    `; dashboard http://localhost:${ports.webSocket}/`);
+    `; dashboard http://localhost:${ports.webSocket}/; pid ${process.pid} (SIGUSR2 or POST /api/drain drains it)`);
 
   const shutdown = (signal: string) => {
     log.info(`${signal} received: shutting down`);
@@ -58,6 +58,13 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
+
+  // Graceful drain (server/drain.ts), by SIGUSR2 or POST /api/drain: exit 0 once storage is written.
+  process.on('SIGUSR2', () => server.drain('SIGUSR2'));
+  server.drained.then(() => {
+    auth.close();
+    return log.close();
+  }).then(() => process.exit(0), () => process.exit(1));
 }
 
 main().catch((error: Error) => {

@@ -57,7 +57,8 @@ export function createListener(admission: Admission, options: ListenerOptions, h
       open.delete(socket);
       admission.release(address);
     });
-    rememberPeerAddress(socket, address);
+    // Only a PROXY header makes the two differ; most sockets need no entry.
+    if (address !== socket.remoteAddress) rememberPeerAddress(socket, address);
     handoff(socket, address);
   };
   const server = createServer((socket) => {

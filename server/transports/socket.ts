@@ -9,11 +9,15 @@ import { FrameTooLargeError, NulFramer } from '../../shared/framer';
 import type { TransportHost } from './host';
 import type { OutFrame, Wire } from '../outbound';
 
+/** Corked bytes that are handed to the kernel at once rather than at the end of the tick. */
+const FLUSH_BYTES = 64 * 1024;
 /** How long a closed socket may take to finish writing before it is destroyed, ms. */
 const CLOSE_GRACE_MS = 2000;
 
 class SocketWire implements Wire {
   private corked = false;
+  /** Bytes written since the socket was last uncorked. */
+  private corkedBytes = 0;
 
   constructor(private readonly socket: Socket) {}
 
@@ -25,11 +29,21 @@ class SocketWire implements Wire {
       this.socket.cork();
       process.nextTick(uncork, this);
     }
-    this.socket.write(frame.bytes);
+    const bytes = frame.bytes;
+    this.socket.write(bytes);
+    // A long burst in one turn goes to the kernel in batches: the outbound check then
+    // sees what the peer has not taken, not what this turn has yet to hand over.
+    this.corkedBytes += bytes.length;
+    if (this.corkedBytes >= FLUSH_BYTES) {
+      this.corkedBytes = 0;
+      this.socket.uncork();
+      this.socket.cork();
+    }
   }
 
   flush(): void {
     this.corked = false;
+    this.corkedBytes = 0;
     this.socket.uncork();
   }
 

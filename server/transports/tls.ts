@@ -17,7 +17,7 @@ export interface TlsOptions {
 export function startTls(socket: Socket, address: string, options: TlsOptions, secured: (tls: TLSSocket) => void): void {
   const tls = new TLSSocket(socket, { isServer: true, secureContext: options.context });
   tls.on('error', (error) => options.onError(`TLS from ${address}: ${error.message}`));
-  rememberPeerAddress(tls, address);
+  if (address !== socket.remoteAddress) rememberPeerAddress(tls, address);
   const timer = setTimeout(() => {
     options.onError(`TLS handshake from ${address} not done in ${options.handshakeTimeoutMs} ms`);
     tls.destroy();

@@ -1,8 +1,9 @@
 /**
  * WebSocket and TLS WebSocket (protocol 1.3): one packet per text message; a
  * trailing NUL is tolerated and stripped. Upgrades are accepted on `/` (the
- * reference browser client) and `/ws` (the dashboard behind `ng serve`); any
- * other upgrade is answered and destroyed.
+ * reference browser client) and `/ws` (the dashboard behind `ng serve`);
+ * upgrades on paths another part serves go there; any other upgrade is
+ * answered and destroyed.
  */
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
@@ -58,7 +59,13 @@ function refuseUpgrade(socket: Duplex, status: string): void {
   setTimeout(() => socket.destroy(), REFUSAL_GRACE_MS).unref();
 }
 
-export function attachWebSocket(broker: TransportHost, server: HttpServer, protocol: TransportName): WebSocketServer {
+/** Upgrades on other paths that some other part of the broker serves (the admin API's live events). */
+export type OtherUpgrades = ReadonlyMap<string, (request: IncomingMessage, socket: Duplex, head: Buffer) => void>;
+
+/** `accepting`: false while the node drains (server/drain.ts): JMQT upgrades are answered 503, so the client goes elsewhere. */
+export function attachWebSocket(
+  broker: TransportHost, server: HttpServer, protocol: TransportName, others: OtherUpgrades = new Map(), accepting: () => boolean = () => true,
+): WebSocketServer {
   const sockets = new WebSocketServer({
     noServer: true,
     maxPayload: broker.config.MAX_PACKET_BYTES,
@@ -68,16 +75,27 @@ export function attachWebSocket(broker: TransportHost, server: HttpServer, proto
   });
   const allowedOrigins = new Set(broker.config.WS_ALLOWED_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean));
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    // Node's HTTP server hands the socket over without its error listener.
-    socket.on('error', (error) => broker.log.debug(`upgrade socket from ${peerAddress(request.socket)}: ${error.message}`));
-    const path = (request.url ?? '/').split('?')[0];
-    if (!UPGRADE_PATHS.has(path!)) {
+    // Node's HTTP server hands the socket over without its error listener. The listener
+    // stays for the connection's life, so it keeps the address, not the request.
+    const address = peerAddress(request.socket);
+    socket.on('error', (error) => broker.log.debug(`upgrade socket from ${address}: ${error.message}`));
+    const path = (request.url ?? '/').split('?')[0]!;
+    const other = others.get(path);
+    if (other) {
+      other(request, socket, head);
+      return;
+    }
+    if (!UPGRADE_PATHS.has(path)) {
       refuseUpgrade(socket, '404 Not Found');
+      return;
+    }
+    if (!accepting()) {
+      refuseUpgrade(socket, '503 Service Unavailable');
       return;
     }
     const origin = request.headers.origin;
     if (allowedOrigins.size > 0 && !(origin && allowedOrigins.has(origin))) {
-      broker.limitHit('WS_ALLOWED_ORIGINS', `WebSocket from origin ${origin === undefined ? '(none)' : quote(origin)} at ${peerAddress(request.socket)} refused`);
+      broker.limitHit('WS_ALLOWED_ORIGINS', `WebSocket from origin ${origin === undefined ? '(none)' : quote(origin)} at ${address} refused`);
       refuseUpgrade(socket, '403 Forbidden');
       return;
     }
