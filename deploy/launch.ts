@@ -7,11 +7,15 @@
  *
  *   npx tsx deploy/launch.ts health PORT…   GET /api/health on each node's WebSocket port, with a PROXY header
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { childEnv, spawnChild, waitAccepting, type ChildHandle } from '../tools/process';
+import { sleep, waitUntil } from '../tools/wait';
+
+export { accepts, sleep, waitUntil } from '../tools/wait';
+export { childEnv, runnable, spawnChild, waitAccepting, type ChildHandle } from '../tools/process';
 import { pathToFileURL } from 'node:url';
 import { Command, IPv4Address, IPv4ProxyAddress, IPv6Address, IPv6ProxyAddress, TransportProtocol, UnspecProxyAddress, V2ProxyProtocol } from 'proxy-protocol-js';
 
@@ -77,12 +81,6 @@ export function nodeEnv(options: NodeEnvOptions): Record<string, string> {
   return { ...env, ...options.extra };
 }
 
-/** Environment for a child broker: the parent's, minus every `JMQT_*` (the broker refuses unknown ones), plus `env`. */
-export function childEnv(env: Record<string, string>): Record<string, string> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([name, value]) => !name.startsWith('JMQT_') && value !== undefined)) as Record<string, string>;
-  return { ...base, ...env };
-}
-
 /** The haproxy binary: $HAPROXY, /usr/sbin/haproxy, or `haproxy` on the PATH. */
 export function haproxyBinary(): string {
   if (process.env['HAPROXY']) return process.env['HAPROXY'];
@@ -92,99 +90,6 @@ export function haproxyBinary(): string {
 export function redisServerBinary(): string {
   if (process.env['REDIS_SERVER']) return process.env['REDIS_SERVER'];
   return existsSync('/usr/bin/redis-server') ? '/usr/bin/redis-server' : 'redis-server';
-}
-
-/** Whether a binary can be run at all (spawn error ENOENT otherwise). */
-export function runnable(binary: string, args: string[] = ['-v']): Promise<boolean> {
-  return new Promise((resolve) => {
-    const child = spawn(binary, args, { stdio: 'ignore' });
-    child.once('error', () => resolve(false));
-    child.once('exit', (code) => resolve(code === 0));
-  });
-}
-
-export interface ChildHandle {
-  child: ChildProcess;
-  /** Everything it printed, last 64 KiB. */
-  output(): string;
-  /** Resolves with the exit code (or signal name) once it has exited. */
-  exited: Promise<number | string | null>;
-  /** Sends `signal`, waits up to `ms` for the exit, then SIGKILL. */
-  stop(signal?: NodeJS.Signals, ms?: number): Promise<void>;
-}
-
-const OUTPUT_KEPT = 64 * 1024;
-
-/** Spawns a helper process whose output is kept (bounded) for error messages. `echo` also prints it with a prefix. */
-export function spawnChild(binary: string, args: string[], options: { env?: Record<string, string>; echo?: string; cwd?: string } = {}): ChildHandle {
-  const child = spawn(binary, args, { env: options.env ?? childEnv({}), stdio: ['ignore', 'pipe', 'pipe'], cwd: options.cwd });
-  let output = '';
-  let done = false;
-  const exited = new Promise<number | string | null>((resolve) => {
-    child.once('exit', (code, signal) => { done = true; resolve(code ?? signal); });
-    child.once('error', (error) => { done = true; output += `\n${error.message}`; resolve(null); });
-  });
-  let partial = '';
-  const onData = (chunk: Buffer) => {
-    const text = chunk.toString();
-    output = (output + text).slice(-OUTPUT_KEPT);
-    if (options.echo !== undefined) {
-      const lines = (partial + text).split('\n');
-      partial = lines.pop()!;
-      for (const line of lines) process.stdout.write(`${options.echo}${line}\n`);
-    }
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  const stop = async (signal: NodeJS.Signals = 'SIGTERM', ms = 10_000) => {
-    if (done) return;
-    child.kill(signal);
-    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
-    await exited;
-    clearTimeout(timer);
-  };
-  return { child, output: () => output, exited, stop };
-}
-
-export function accepts(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port }, () => { socket.destroy(); resolve(true); });
-    socket.once('error', () => resolve(false));
-    socket.setTimeout(1000, () => { socket.destroy(); resolve(false); });
-  });
-}
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Polls `check` every `everyMs` until it answers truthy; throws `what` after `ms`. */
-export async function waitUntil<T>(check: () => T | Promise<T>, ms: number, what: string | (() => string), everyMs = 50): Promise<NonNullable<T>> {
-  const deadline = Date.now() + ms;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value as NonNullable<T>;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      const detail = lastError ? ` (last error: ${(lastError as Error).message})` : '';
-      throw new Error(`timed out after ${ms} ms waiting for ${typeof what === 'string' ? what : what()}${detail}`);
-    }
-    await sleep(everyMs);
-  }
-}
-
-/** Waits until something accepts connections on `port`, failing early when `handle` exits. */
-export async function waitAccepting(port: number, handle: ChildHandle, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  let exited: unknown;
-  handle.exited.then((code) => { exited = code ?? 'error'; });
-  while (!(await accepts(port))) {
-    if (exited !== undefined) throw new Error(`${what} exited (${exited}): ${handle.output()}`);
-    if (Date.now() > deadline) throw new Error(`${what} does not accept on ${port} after ${ms} ms: ${handle.output()}`);
-    await sleep(50);
-  }
 }
 
 /** HAProxy in the foreground with `config` written to `dir/haproxy.cfg`; resolves once the stats page answers. */

@@ -8,7 +8,7 @@ import { connect as tcpConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import WebSocket from 'ws';
 import { NulFramer } from '../../shared/framer';
-import { sleep } from '../../deploy/launch';
+import { sleep } from '../../tools/wait';
 
 export type ClientTransport = 'tcp' | 'tls' | 'ws' | 'wss';
 

@@ -22,7 +22,7 @@ import { makeCertificate } from './certificate';
 import { freePort, spawnBroker, type BrokerProcess } from './process';
 import { serviceSkip, servicesRequired } from './services';
 
-export { sleep, waitUntil } from '../../deploy/launch';
+export { sleep, waitUntil } from '../../tools/wait';
 
 const MYSQL = { host: '127.0.0.1', port: 3306, user: 'root', password: '' };
 /** The HAProxy backend whose servers carry the health checks (the others track them). */

@@ -13,7 +13,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectClient, RawClient, startTestBroker, TEST_SECRET, type TestBroker } from '../testing/harness';
 import { freePort, spawnBroker } from '../testing/process';
-import { waitUntil } from '../../deploy/launch';
+import { waitUntil } from '../../tools/wait';
 import type { Config } from '../config';
 import type { Application, Peer } from '../hooks';
 import { createLogger, type Logger } from '../log';

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { connectClient, RawClient, startTestBroker, type TestBroker } from '../testing/harness';
-import { sleep, waitUntil } from '../../deploy/launch';
+import { sleep, waitUntil } from '../../tools/wait';
 import { defaultConfig } from '../config';
 
 function getJson(broker: TestBroker, path: string): Promise<any> {

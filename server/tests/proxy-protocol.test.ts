@@ -24,7 +24,7 @@ import {
 } from 'proxy-protocol-js';
 import { TEST_SECRET, type TestBroker } from '../testing/harness';
 import { makeCertificate } from '../testing/certificate';
-import { sleep, waitUntil } from '../../deploy/launch';
+import { sleep, waitUntil } from '../../tools/wait';
 import type { Config } from '../config';
 import type { Application, Peer } from '../hooks';
 import type { Logger } from '../log';
