@@ -6,11 +6,12 @@
  * whose clocks agree. QoS 1 pushes are acknowledged by the SDK.
  */
 import { performance } from 'node:perf_hooks';
-import { Status, statusName, type PushEvent } from '../../shared/client/index';
+import type { PushEvent } from '../../shared/client/index';
 import { normaliseChannel } from '../../shared/channel';
 import { Fleet, perSecond, runFor } from './bench-clients';
 import { benchCommonHelp, benchOptions, benchSettings, interruption, printSummary } from './bench-settings';
-import { CliError, ExitCode, fromSdkError, usageError } from './errors';
+import { ExitCode, usageError } from './errors';
+import { subscribeOrFail } from './connection';
 import { intFlag, parseFlags } from './flags';
 import { LatencyRecorder, latencyText } from './latency';
 import { Progress } from './progress';
@@ -67,13 +68,7 @@ export async function benchSub(args: string[]): Promise<number> {
     count: settings.clients, intervalMs: settings.intervalMs, target: settings.target, values, requestTimeoutMs: settings.requestTimeoutMs,
     onSession: async ({ client }) => {
       client.on('push', onPush);
-      let answer;
-      try {
-        answer = await client.sub(channel, values.persistent);
-      } catch (error) {
-        throw fromSdkError(error, `sub ${channel}`);
-      }
-      if (answer.status !== Status.OK) throw new CliError(`sub ${channel} refused: ${statusName(answer.status)}`, ExitCode.REFUSED);
+      await subscribeOrFail(client, channel, values.persistent);
     },
   });
   let lastReceived = 0;

@@ -126,3 +126,14 @@ export async function openSession(client: JmqtClient, target: Target, data: Json
   if (conn.status !== Status.OK) throw new CliError(`conn refused: ${statusName(conn.status)}`, ExitCode.REFUSED);
   return auth.clientId;
 }
+
+/** Subscribes `client` to `channel`; a refusal or a failure is a CliError naming the channel. */
+export async function subscribeOrFail(client: JmqtClient, channel: string, persistent: boolean): Promise<void> {
+  let answer;
+  try {
+    answer = await client.sub(channel, persistent);
+  } catch (error) {
+    throw fromSdkError(error, `sub ${channel}`);
+  }
+  if (answer.status !== Status.OK) throw new CliError(`sub ${channel} refused: ${statusName(answer.status)}`, ExitCode.REFUSED);
+}

@@ -6,8 +6,8 @@
  * persistent subscription keeps them for the next session.
  */
 import { normaliseChannel } from '../../shared/channel';
-import { Status, statusName, type PushEvent } from '../../shared/client/index';
-import { authDataFrom, connectionHelp, connectionOptions, createClient, openSession, targetFrom } from './connection';
+import type { PushEvent } from '../../shared/client/index';
+import { authDataFrom, connectionHelp, connectionOptions, createClient, openSession, subscribeOrFail, targetFrom } from './connection';
 import { CliError, ExitCode, fromSdkError, usageError } from './errors';
 import { intFlag, parseFlags, secondsFlag } from './flags';
 import { pushJson, pushLine } from './push-format';
@@ -116,13 +116,7 @@ export async function sub(args: string[]): Promise<number> {
       for (const channel of channels) {
         // Stored QoS 1 copies come right after connAck and may reach -n before every sub is made.
         if (counted || ending) return;
-        let answer;
-        try {
-          answer = await client.sub(channel, values.persistent);
-        } catch (error) {
-          throw fromSdkError(error, `sub ${channel}`);
-        }
-        if (answer.status !== Status.OK) throw new CliError(`sub ${channel} refused: ${statusName(answer.status)}`, ExitCode.REFUSED);
+        await subscribeOrFail(client, channel, values.persistent);
         if (values.verbose) process.stderr.write(`jmqt sub: subscribed to ${channel}${values.persistent ? ' (persistent)' : ''}\n`);
       }
     })().catch((error: unknown) => {

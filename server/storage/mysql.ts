@@ -5,11 +5,12 @@
  */
 import { createConnection, createPool, escapeId } from 'mysql2/promise';
 import type { Connection, Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import type { ExpiredClient, QueuedMessage, QueuedPageEntry, RetainedMessage, Storage, StorageStats, SubscriptionRecord } from './storage';
+import type { QueuedMessage, QueuedPageEntry, RetainedMessage, Storage, StorageStats, SubscriptionRecord } from './storage';
 import {
   COLLATIONS, schema, SESSION_SQL, BACKFILL_CLIENTS, DEADLOCK_ATTEMPTS, ER_LOCK_DEADLOCK, KEYS_PER_STATEMENT, channelHash, notOpen, settle, chunks, brokeConnection,
 } from './mysql-schema';
 import { applyBatch } from './mysql-batch';
+import { BatchedWrites } from './batched-writes';
 import { TickBatch } from './tick-batch';
 import type { WriteOp, WriteResults } from './write-ops';
 
@@ -47,7 +48,7 @@ export interface MysqlStorageOptions {
  * default `innodb_flush_log_at_trx_commit = 1`. `max_allowed_packet` must
  * exceed the largest message; batches are split into statements below it.
  */
-export class MysqlStorage implements Storage {
+export class MysqlStorage extends BatchedWrites implements Storage {
   private pool: Pool | undefined;
   private isOpen = false;
   /** Reads called since the last batch opened, which the next one must wait for. */
@@ -71,7 +72,9 @@ export class MysqlStorage implements Storage {
   /** Characters one multi-row INSERT may carry (3 bytes each at worst, escaped). */
   private statementChars = 1 << 20;
 
-  constructor(private readonly options: MysqlStorageOptions) {}
+  constructor(private readonly options: MysqlStorageOptions) {
+    super();
+  }
 
   private get queryTimeout(): number {
     return this.options.queryTimeoutMs ?? 60_000;
@@ -129,42 +132,12 @@ export class MysqlStorage implements Storage {
     await this.withConnection((c) => this.rows(c, 'SELECT 1', undefined, Math.min(this.queryTimeout, 5000)));
   }
 
-  subscribe(record: SubscriptionRecord): Promise<void> {
-    return this.write({ kind: 'subscribe', record, at: Date.now() });
-  }
-
-  unsubscribe(clientId: string, channel: string): Promise<boolean> {
-    return this.write({ kind: 'unsubscribe', clientId, channel });
-  }
-
-  removeTemporary(clientId: string): Promise<string[]> {
-    return this.write({ kind: 'removeTemporary', clientId });
-  }
-
-  removeAllTemporary(): Promise<number> {
-    return this.write({ kind: 'removeAllTemporary' });
-  }
-
   subscriptionsOf(clientId: string): Promise<SubscriptionRecord[]> {
     return this.read(async (c) => (await this.rows(c, 'SELECT client_id, channel, persistent FROM subscriptions WHERE client_id = ?', [clientId])).map(toRecord));
   }
 
   allSubscriptions(): Promise<SubscriptionRecord[]> {
     return this.read(async (c) => (await this.rows(c, 'SELECT client_id, channel, persistent FROM subscriptions')).map(toRecord));
-  }
-
-  /**
-   * Resolves after the transaction holding these copies has committed. The
-   * array is read when the batch is written (a later tick), not copied.
-   * A copy whose (clientId, id) is already queued is left as it was.
-   */
-  enqueue(messages: QueuedMessage[]): Promise<void> {
-    if (messages.length === 0) return this.nothing(undefined);
-    return this.write({ kind: 'enqueue', messages });
-  }
-
-  acknowledge(clientId: string, id: string): Promise<boolean> {
-    return this.write({ kind: 'acknowledge', clientId, id });
   }
 
   queuedFor(clientId: string): Promise<QueuedMessage[]> {
@@ -187,19 +160,6 @@ export class MysqlStorage implements Storage {
     return this.read(async (c) => Number((await this.rows(c, 'SELECT COUNT(*) AS n FROM queue WHERE client_id = ?', [clientId]))[0]?.['n'] ?? 0));
   }
 
-  dropOldest(clientId: string, count: number): Promise<number> {
-    if (!(count >= 1)) return this.nothing(0);
-    return this.write({ kind: 'dropOldest', clientId, count: Math.floor(count) });
-  }
-
-  retain(message: RetainedMessage): Promise<void> {
-    return this.write({ kind: 'retain', message });
-  }
-
-  clearRetained(channel: string): Promise<void> {
-    return this.write({ kind: 'clearRetained', channel });
-  }
-
   retainedFor(channels: string[]): Promise<RetainedMessage[]> {
     const wanted = new Set(channels);
     return this.read(async (c) => {
@@ -215,17 +175,6 @@ export class MysqlStorage implements Storage {
 
   allRetained(): Promise<RetainedMessage[]> {
     return this.read(async (c) => (await this.rows(c, 'SELECT channel, data, sender FROM retained')).map(toRetained));
-  }
-
-  /** The array is read when the batch is written, not copied. */
-  touchClients(clientIds: string[], at: number): Promise<void> {
-    if (clientIds.length === 0) return this.nothing(undefined);
-    return this.write({ kind: 'touchClients', clientIds, at });
-  }
-
-  expireClients(before: number, limit: number): Promise<ExpiredClient[]> {
-    if (!(limit >= 1)) return this.nothing([]);
-    return this.write({ kind: 'expireClients', before, limit: Math.floor(limit) });
   }
 
   stats(): Promise<StorageStats> {
@@ -245,15 +194,16 @@ export class MysqlStorage implements Storage {
     );
   }
 
-  /** Adds a write to the batch of this tick. */
-  private write<O extends WriteOp>(op: O): Promise<WriteResults[O['kind']]> {
-    if (!this.isOpen) return Promise.reject(notOpen());
+  protected get writable(): boolean {
+    return this.isOpen;
+  }
+
+  protected addWrite<O extends WriteOp>(op: O): Promise<WriteResults[O['kind']]> {
     return this.batch.add(op);
   }
 
-  /** The answer of a write that has nothing to write, once open. */
-  private nothing<T>(value: T): Promise<T> {
-    return this.isOpen ? Promise.resolve(value) : Promise.reject(notOpen());
+  protected notOpen(): Error {
+    return notOpen();
   }
 
   /** Runs `work` once every earlier write is applied: reads in a row share the wait. */

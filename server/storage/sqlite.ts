@@ -5,7 +5,8 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ExpiredClient, QueuedMessage, QueuedPageEntry, RetainedMessage, Storage, StorageStats, SubscriptionRecord } from './storage';
+import type { QueuedMessage, QueuedPageEntry, RetainedMessage, Storage, StorageStats, SubscriptionRecord } from './storage';
+import { BatchedWrites } from './batched-writes';
 import { TickBatch } from './tick-batch';
 import type { OpOf, WriteKind, WriteOp, WriteResults } from './write-ops';
 
@@ -84,7 +85,7 @@ type Appliers = { [K in WriteKind]: (op: OpOf<K>) => WriteResults[K] };
  * fsync covers a whole burst: a fan-out, or thousands of retained pubs. Every
  * read first writes what is pending, so calls apply in the order they were made.
  */
-export class SqliteStorage implements Storage {
+export class SqliteStorage extends BatchedWrites implements Storage {
   private db: Database.Database | undefined;
   private statements: ReturnType<SqliteStorage['prepare']> | undefined;
   private readonly batch = new TickBatch<WriteOp, WriteResults>({
@@ -96,7 +97,9 @@ export class SqliteStorage implements Storage {
     },
   });
 
-  constructor(private readonly options: SqliteStorageOptions) {}
+  constructor(private readonly options: SqliteStorageOptions) {
+    super();
+  }
 
   async open(): Promise<void> {
     if (this.db) throw new Error('SqliteStorage is already open');
@@ -134,42 +137,12 @@ export class SqliteStorage implements Storage {
     this.ready();
   }
 
-  subscribe(record: SubscriptionRecord): Promise<void> {
-    return this.write({ kind: 'subscribe', record, at: Date.now() });
-  }
-
-  unsubscribe(clientId: string, channel: string): Promise<boolean> {
-    return this.write({ kind: 'unsubscribe', clientId, channel });
-  }
-
-  removeTemporary(clientId: string): Promise<string[]> {
-    return this.write({ kind: 'removeTemporary', clientId });
-  }
-
-  removeAllTemporary(): Promise<number> {
-    return this.write({ kind: 'removeAllTemporary' });
-  }
-
   async subscriptionsOf(clientId: string): Promise<SubscriptionRecord[]> {
     return (this.ready().subscriptionsOf.all(clientId) as SubscriptionRow[]).map(toRecord);
   }
 
   async allSubscriptions(): Promise<SubscriptionRecord[]> {
     return (this.ready().allSubscriptions.all() as SubscriptionRow[]).map(toRecord);
-  }
-
-  /**
-   * Resolves after the transaction holding these copies has committed. The
-   * array is read when the batch is written (later in this tick), not copied.
-   * A copy whose (clientId, id) is already queued is left as it was.
-   */
-  enqueue(messages: QueuedMessage[]): Promise<void> {
-    if (messages.length === 0) return this.nothing(undefined);
-    return this.write({ kind: 'enqueue', messages });
-  }
-
-  acknowledge(clientId: string, id: string): Promise<boolean> {
-    return this.write({ kind: 'acknowledge', clientId, id });
   }
 
   async queuedFor(clientId: string): Promise<QueuedMessage[]> {
@@ -184,19 +157,6 @@ export class SqliteStorage implements Storage {
     return this.ready().queuedCount.get(clientId) as number;
   }
 
-  dropOldest(clientId: string, count: number): Promise<number> {
-    if (!(count >= 1)) return this.nothing(0);
-    return this.write({ kind: 'dropOldest', clientId, count: Math.floor(count) });
-  }
-
-  retain(message: RetainedMessage): Promise<void> {
-    return this.write({ kind: 'retain', message });
-  }
-
-  clearRetained(channel: string): Promise<void> {
-    return this.write({ kind: 'clearRetained', channel });
-  }
-
   async retainedFor(channels: string[]): Promise<RetainedMessage[]> {
     if (channels.length === 0) return [];
     // One statement whatever the count: the names travel as a JSON array.
@@ -205,17 +165,6 @@ export class SqliteStorage implements Storage {
 
   async allRetained(): Promise<RetainedMessage[]> {
     return this.ready().allRetained.all() as RetainedMessage[];
-  }
-
-  /** The array is read when the batch is written, not copied. */
-  touchClients(clientIds: string[], at: number): Promise<void> {
-    if (clientIds.length === 0) return this.nothing(undefined);
-    return this.write({ kind: 'touchClients', clientIds, at });
-  }
-
-  expireClients(before: number, limit: number): Promise<ExpiredClient[]> {
-    if (!(limit >= 1)) return this.nothing([]);
-    return this.write({ kind: 'expireClients', before, limit: Math.floor(limit) });
   }
 
   async stats(): Promise<StorageStats> {
@@ -337,15 +286,16 @@ export class SqliteStorage implements Storage {
     };
   }
 
-  /** Adds a write to the batch of this tick. */
-  private write<O extends WriteOp>(op: O): Promise<WriteResults[O['kind']]> {
-    if (!this.db) return Promise.reject(notOpen());
+  protected get writable(): boolean {
+    return this.db !== undefined;
+  }
+
+  protected addWrite<O extends WriteOp>(op: O): Promise<WriteResults[O['kind']]> {
     return this.batch.add(op);
   }
 
-  /** The answer of a write that has nothing to write, once open. */
-  private nothing<T>(value: T): Promise<T> {
-    return this.db ? Promise.resolve(value) : Promise.reject(notOpen());
+  protected notOpen(): Error {
+    return notOpen();
   }
 
   /** Writes what is pending, so a read sees every earlier write. */
