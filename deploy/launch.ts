@@ -179,22 +179,44 @@ export async function proxyRelay(target: { host?: string; port: number }, listen
   };
 }
 
-/**
- * A GET on 127.0.0.1: status and body (parsed when JSON). With `proxy`, the
- * connection starts with a LOCAL PROXY v2 header, as a node with
- * PROXY_PROTOCOL = 1 requires.
- */
-export function httpGet(port: number, path: string, timeoutMs = 3000, options: { proxy?: boolean } = {}): Promise<{ status: number; body: unknown; text: string }> {
+/** A GET on 127.0.0.1 (`proxy`: a LOCAL PROXY v2 header first): status and body (parsed when JSON). */
+export function httpGet(port: number, path: string, timeoutMs = 3000, options: { proxy?: boolean } = {}): Promise<HttpAnswer> {
+  return httpRequest(port, 'GET', path, { timeoutMs, proxy: options.proxy });
+}
+
+export interface HttpAnswer {
+  status: number;
+  body: unknown;
+  text: string;
+}
+
+export interface HttpRequestOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Sent as `Authorization: Bearer <token>`. */
+  token?: string;
+  /** A LOCAL PROXY v2 header before the request, for a node with PROXY_PROTOCOL = 1. */
+  proxy?: boolean;
+  /** Default 3000. */
+  timeoutMs?: number;
+}
+
+/** One HTTP request to a broker's WebSocket port: status and body (parsed when JSON). */
+export function httpRequest(port: number, method: string, path: string, options: HttpRequestOptions = {}): Promise<HttpAnswer> {
+  const host = options.host ?? '127.0.0.1';
+  const timeoutMs = options.timeoutMs ?? 3000;
   return new Promise((resolve, reject) => {
     const createConnection = options.proxy
       ? () => {
-        const socket = connect({ host: '127.0.0.1', port });
+        const socket = connect({ host, port });
         // Queued before the request, so it leaves first.
         socket.write(localProxyHeader());
         return socket;
       }
       : undefined;
-    const req = request({ host: '127.0.0.1', port, path, timeout: timeoutMs, createConnection }, (response) => {
+    const headers: Record<string, string> = { host: `${host}:${port}` };
+    if (options.token) headers['authorization'] = `Bearer ${options.token}`;
+    const req = request({ host, port, method, path, headers, timeout: timeoutMs, createConnection }, (response) => {
       let text = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => { text += chunk; });
@@ -207,7 +229,7 @@ export function httpGet(port: number, path: string, timeoutMs = 3000, options: {
       });
       response.on('error', reject);
     });
-    req.on('timeout', () => req.destroy(new Error(`GET ${path} on ${port}: no answer within ${timeoutMs} ms`)));
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path} on ${host}:${port}: no answer within ${timeoutMs} ms`)));
     req.on('error', reject);
     req.end();
   });

@@ -31,11 +31,9 @@
  * when this runs on their host (loopback).
  */
 import { spawn } from 'node:child_process';
-import { request } from 'node:http';
-import { connect } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { haproxyServers, localProxyHeader, sleep } from './launch';
+import { haproxyServers, httpRequest, sleep } from './launch';
 
 export interface RollingNode {
   /** NODE_ID, and the server name in HAProxy. */
@@ -74,38 +72,9 @@ export interface NodeRestart {
   routedAt: number;
 }
 
-interface Answer {
-  status: number;
-  body: any;
-}
-
 /** One HTTP request to a node, LOCAL PROXY header first unless told otherwise. */
-function call(node: RollingNode, method: string, path: string, options: RollingOptions, timeoutMs = 3000): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { host: `${node.host}:${node.webSocket}` };
-    if (options.token) headers['authorization'] = `Bearer ${options.token}`;
-    const req = request({
-      host: node.host, port: node.webSocket, method, path, headers, timeout: timeoutMs,
-      createConnection: options.proxyHeader === false ? undefined : () => {
-        const socket = connect({ host: node.host, port: node.webSocket });
-        socket.write(localProxyHeader());
-        return socket;
-      },
-    }, (response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => { text += chunk; });
-      response.on('end', () => {
-        let body: unknown = text;
-        try { body = JSON.parse(text); } catch { /* not JSON */ }
-        resolve({ status: response.statusCode ?? 0, body });
-      });
-      response.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${path} on ${node.name}: no answer within ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end();
-  });
+function call(node: RollingNode, method: string, path: string, options: RollingOptions, timeoutMs = 3000): Promise<{ status: number; body: any }> {
+  return httpRequest(node.webSocket, method, path, { host: node.host, token: options.token, proxy: options.proxyHeader !== false, timeoutMs });
 }
 
 /** `/api/health` status, or 0 when the node does not answer at all. */

@@ -11,11 +11,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { httpRequest } from '../../deploy/launch';
 import { childEnv } from '../../tools/process';
 import { accepts, waitUntil } from '../../tools/wait';
 import { DRAINING_CLOSE_CODE, DRAINING_REASON } from '../../shared/keys';
@@ -30,21 +30,7 @@ const TOKEN = 'drain-test-token';
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function http(port: number, method: string, path: string, token?: string): Promise<{ status: number; body: any }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, timeout: 3000, headers: token ? { authorization: `Bearer ${token}` } : {} }, (response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => { text += chunk; });
-      response.on('end', () => {
-        let body: unknown = text;
-        try { body = JSON.parse(text); } catch { /* not JSON */ }
-        resolve({ status: response.statusCode ?? 0, body });
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer`)));
-    req.on('error', reject);
-    req.end();
-  });
+  return httpRequest(port, method, path, { token });
 }
 
 /** A raw WebSocket session (auth + conn by hand), to see the exact close code and reason. */
