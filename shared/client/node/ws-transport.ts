@@ -52,7 +52,12 @@ export class NodeWsTransport extends TransportBase {
 
   protected write(text: string): Promise<void> {
     const socket = this.socket;
-    if (!socket) return Promise.reject(new Error('websocket is not open'));
+    if (!socket || socket.readyState === socket.CLOSED) return Promise.reject(new Error('websocket is not open'));
+    if (socket.readyState === socket.CLOSING) {
+      // The server's close frame is in: its close event carries the reason (a drain's 4002,
+      // say), so the write fails only after that reason is reported, not instead of it.
+      return new Promise((_resolve, reject) => socket.once('close', () => reject(new Error('websocket closed'))));
+    }
     return new Promise((resolve, reject) => socket.send(text, (error) => (error ? reject(error) : resolve())));
   }
 }
